@@ -1,0 +1,142 @@
+/**
+ * The HTTP API server (node:http, JSON in and out) over the route table in routes.ts. Order of
+ * checks per request: route (404/405), authorization (401), body (400/413), handler. Any
+ * unexpected failure becomes a JSON 500 and a log line; a bad request never crashes the server.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from '../registry/types.ts';
+import { TrellisError } from '../util/errors.ts';
+import { createLogger } from '../util/log.ts';
+import type { Logger } from '../util/log.ts';
+import { createAuthorizer } from './auth.ts';
+import type { Authorize } from './auth.ts';
+import { readJsonBody, sendJson } from './http-io.ts';
+import { API_PREFIX, errorBody, matchRoute, ROUTES } from './routes.ts';
+import type { Reply } from './routes.ts';
+
+export interface ApiServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly registry: Registry;
+  readonly status: () => unknown;
+  /** SHA-256 hex of the admin token (see tokens.ts). */
+  readonly adminTokenHash: string;
+  readonly log?: Logger;
+  /** Overrides the admin-token check (roles, tests); defaults to `createAuthorizer(adminTokenHash)`. */
+  readonly authorize?: Authorize;
+}
+
+export interface ApiServer {
+  readonly port: number;
+  /** Stops accepting, closes open connections, resolves when the server is closed. */
+  close(): Promise<void>;
+}
+
+/** Starts the API server and resolves once it is listening. */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const log = options.log ?? createLogger('api');
+  const authorize = options.authorize ?? createAuthorizer(options.adminTokenHash);
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log.error('request failed', { method: request.method, error: error instanceof Error ? error.message : String(error) });
+      sendJson(response, 500, errorBody('internal error'));
+    });
+  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const segments = pathSegments(request.url ?? '');
+    if (segments === undefined) {
+      sendJson(response, 400, errorBody('the request path is not validly percent-encoded'));
+      return;
+    }
+    if (segments === null) {
+      sendJson(response, 404, errorBody(`no such route; the API lives under ${API_PREFIX}`));
+      return;
+    }
+    const match = matchRoute(ROUTES, request.method ?? '', segments);
+    if (match.kind === 'not-found') {
+      sendJson(response, 404, errorBody(`no route ${request.method ?? ''} ${API_PREFIX}/${segments.join('/')}`));
+      return;
+    }
+    if (match.kind === 'method-not-allowed') {
+      sendJson(response, 405, errorBody(`method ${request.method ?? ''} not allowed here; allowed: ${match.allow.join(', ')}`),
+        { allow: match.allow.join(', ') });
+      return;
+    }
+    const decision = authorize(request, match.route.action);
+    if (!decision.allowed) {
+      sendJson(response, decision.status, errorBody(decision.message),
+        decision.status === 401 ? { 'www-authenticate': 'Bearer realm="trellis"' } : {});
+      return;
+    }
+    let body: unknown;
+    if (match.route.body === true) {
+      const read = await readJsonBody(request);
+      if (!read.ok) {
+        // Close after a 413 so the rest of an oversized body is not read.
+        sendJson(response, read.status, errorBody(read.message), read.status === 413 ? { connection: 'close' } : {});
+        return;
+      }
+      body = read.value;
+    }
+    let reply: Reply;
+    try {
+      reply = await match.route.handle({ params: match.params, body, registry: options.registry, status: options.status });
+    } catch (error) {
+      reply = errorReply(error, log);
+    }
+    sendJson(response, reply.status, reply.body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (error) => log.error('api server error', { error: error.message }));
+  const address = server.address() as AddressInfo;
+  log.info('api listening', { host: options.host, port: address.port });
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * Decoded segments after the prefix; null when the path is outside the prefix, undefined when a
+ * segment is not validly percent-encoded. A trailing slash is ignored.
+ */
+function pathSegments(url: string): string[] | null | undefined {
+  const path = url.split('?')[0] ?? '';
+  if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return null;
+  const raw = path.slice(API_PREFIX.length).split('/').slice(1);
+  if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
+  try {
+    return raw.map((segment) => decodeURIComponent(segment));
+  } catch {
+    return undefined;
+  }
+}
+
+function errorReply(error: unknown, log: Logger): Reply {
+  if (error instanceof TrellisError) {
+    if (error.kind === 'not-found') return { status: 404, body: errorBody(error.message) };
+    if (error.kind === 'store') {
+      log.error('store failure during request', { error: error.message });
+      return { status: 503, body: errorBody('the registry store is unavailable; nothing was changed') };
+    }
+  }
+  log.error('handler failed', { error: error instanceof Error ? error.message : String(error) });
+  return { status: 500, body: errorBody('internal error') };
+}

@@ -1,0 +1,63 @@
+/**
+ * `trellis <command>`: the command-line entry point. Each command lives in ./commands/ and
+ * declares its flags; this file only dispatches and turns errors into exit codes.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError, type Command, type FlagValues } from './command.ts';
+import { bootstrapCommand } from './commands/bootstrap.ts';
+import { deregisterCommand, heartbeatCommand, registerCommand, servicesCommand } from './commands/registry.ts';
+import { serveCommand } from './commands/serve.ts';
+import { statusCommand } from './commands/status.ts';
+import { CliError } from './http-client.ts';
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  serve: serveCommand,
+  register: registerCommand,
+  deregister: deregisterCommand,
+  heartbeat: heartbeatCommand,
+  services: servicesCommand,
+  status: statusCommand,
+  bootstrap: bootstrapCommand,
+};
+
+function help(): string {
+  const lines = ['usage: trellis <command> [flags]', '', 'commands:'];
+  for (const [name, command] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(11)} ${command.summary}`);
+  lines.push('', 'Run `trellis <command> --help` for its flags.');
+  return lines.join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the process exit code. */
+export async function runCli(argv: readonly string[], out: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    out(help());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`trellis: unknown command "${name}"\n${help()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(`usage: ${command.usage}\n${command.summary}`);
+    return 0;
+  }
+  let values: FlagValues;
+  try {
+    values = parseArgs({ args: [...rest], options: command.options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    process.stderr.write(`trellis ${name}: ${(error as Error).message}\nusage: ${command.usage}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(values, out);
+  } catch (error) {
+    if (error instanceof CliError || error instanceof UsageError) {
+      process.stderr.write(`trellis ${name}: ${error.message}\n`);
+      return error instanceof UsageError ? 2 : 1;
+    }
+    throw error;
+  }
+}
+

@@ -1,0 +1,72 @@
+/**
+ * Mesh model + proxy identity → the proxy's view: exactly what translation needs. The view's
+ * `key` hashes everything in the view (service models by key only: their content is covered by
+ * the resource versions), so proxies with equal keys can share one snapshot.
+ *
+ * Gateways are out of scope for now: a gateway view gets the sidecar's outbound resources only
+ * (inboundPort 0).
+ */
+import { serviceKey } from '../registry/types.ts';
+import { contentHash } from '../util/hash.ts';
+import type { MeshModel, ProxyIdentity, ProxyView, ServerListenerModel, ServiceModel } from './types.ts';
+
+/** The view of `model` for the proxy `identity`. Pure: equal inputs give equal views and keys. */
+export function viewFor(model: MeshModel, identity: ProxyIdentity): ProxyView {
+  const ownKey = identity.service === '' ? '' : serviceKey(identity.service, identity.namespace);
+  const dependencies = ownKey === '' ? undefined : model.services.get(ownKey)?.dependencies;
+  const visibleServices = visible(model, dependencies);
+  const serverListeners: ServerListenerModel[] =
+    identity.kind === 'proxyless' && identity.address !== '' && identity.port > 0
+      ? [{ address: identity.address, port: identity.port }]
+      : [];
+  const body: Omit<ProxyView, 'key'> = {
+    kind: identity.kind,
+    namespace: identity.namespace,
+    serviceKey: ownKey,
+    locality: identity.locality,
+    visibleServices,
+    inboundPort: identity.kind === 'sidecar' ? identity.port : 0,
+    inboundProtocol: identity.protocol,
+    serverListeners,
+  };
+  return { key: viewKey(body), ...body };
+}
+
+/**
+ * The content hash of a view body. Built from the whole object (with services replaced by their
+ * keys) so a field added to ProxyView later is covered without touching this function.
+ */
+export function viewKey(body: Omit<ProxyView, 'key'>): string {
+  return contentHash(canonicalJson({ ...body, visibleServices: body.visibleServices.map((s) => s.key) }));
+}
+
+function visible(model: MeshModel, dependencies: readonly string[] | undefined): ServiceModel[] {
+  const services: ServiceModel[] = [];
+  if (dependencies === undefined) {
+    services.push(...model.services.values());
+  } else {
+    for (const key of new Set(dependencies)) {
+      const service = model.services.get(key);
+      if (service) services.push(service);
+    }
+  }
+  return services.sort((a, b) => compare(a.key, b.key));
+}
+
+/** JSON with object keys sorted at every level: equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const entries = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

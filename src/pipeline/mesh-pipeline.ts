@@ -1,0 +1,259 @@
+/**
+ * The pipeline: registry snapshot → mesh model → per-view snapshots, served to the ADS server as
+ * a SnapshotSource. Proxies whose views are equal share one snapshot. Changes are coalesced: the
+ * first change is flushed on the next turn of the event loop, and changes that arrive while a
+ * flush runs are folded into the following one, so a burst becomes one push per proxy.
+ * An endpoint-only change rebuilds only the affected ClusterLoadAssignments. A snapshot that fails
+ * its consistency check is never published: proxies keep the last good one.
+ */
+import { buildMeshModel } from '../model/build-model.ts';
+import { parseNodeIdentity } from '../model/node-identity.ts';
+import type { MeshModel, ProxyIdentity, ProxyView, ServiceModel } from '../model/types.ts';
+import { viewFor } from '../model/view.ts';
+import type { RegistryChange, RegistrySnapshot, ServiceKey } from '../registry/types.ts';
+import { formatDiagnostic, type Diagnostic } from '../util/errors.ts';
+import { createLogger, type Logger } from '../util/log.ts';
+import { buildClusterLoadAssignment } from '../xds/resources/endpoints.ts';
+import { checkConsistency, translateView } from '../xds/resources/translate.ts';
+import { buildSnapshot, resourceSet } from '../xds/cache/snapshot.ts';
+import type { NodeInfo, ResourceSet, Snapshot, SnapshotSource, SnapshotWatch } from '../xds/cache/types.ts';
+import { TypeUrl } from '../xds/type-urls.ts';
+import { createResourceEncoder } from './resource-encoder.ts';
+
+/** What the pipeline needs from the registry. */
+export interface RegistryFeed {
+  snapshot(): RegistrySnapshot;
+  onChange(listener: (change: RegistryChange, snapshot: RegistrySnapshot) => void): () => void;
+}
+
+export interface ViewStatus {
+  readonly key: string;
+  readonly kind: string;
+  readonly serviceKey: string;
+  readonly namespace: string;
+  readonly proxies: number;
+  readonly visibleServices: number;
+  readonly snapshotVersion: string | undefined;
+  readonly diagnostics: readonly string[];
+  /** The last build that was refused (kept the previous snapshot), if any. */
+  readonly lastError: string | undefined;
+}
+
+export interface PipelineStats {
+  flushes: number;
+  fullBuilds: number;
+  endpointOnlyBuilds: number;
+  lastFlushMs: number;
+  encoded: number;
+  reused: number;
+}
+
+export interface MeshPipeline extends SnapshotSource {
+  model(): MeshModel;
+  views(): ViewStatus[];
+  stats(): PipelineStats;
+  /** Runs a pending flush now (tests and benchmarks); returns when it is done. */
+  flushNow(): void;
+  close(): void;
+}
+
+interface Watcher {
+  readonly onChange: (snapshot: Snapshot) => void;
+}
+
+interface ViewEntry {
+  key: string;
+  readonly identity: ProxyIdentity;
+  view: ProxyView;
+  visibleKeys: ReadonlySet<ServiceKey>;
+  snapshot: Snapshot | undefined;
+  diagnostics: readonly Diagnostic[];
+  lastError: string | undefined;
+  readonly watchers: Set<Watcher>;
+}
+
+export function createMeshPipeline(options: { registry: RegistryFeed; log?: Logger }): MeshPipeline {
+  const log = options.log ?? createLogger('pipeline');
+  const encoder = createResourceEncoder();
+  const stats: PipelineStats = { flushes: 0, fullBuilds: 0, endpointOnlyBuilds: 0, lastFlushMs: 0, encoded: 0, reused: 0 };
+  let model = buildMeshModel(options.registry.snapshot());
+  const entries = new Map<string, ViewEntry>();
+
+  let pendingRegistry: RegistrySnapshot | undefined;
+  const pendingEndpointChanges = new Set<ServiceKey>();
+  let pendingServiceChange = false;
+  let scheduled: NodeJS.Immediate | undefined;
+
+  const unsubscribe = options.registry.onChange((change, snapshot) => {
+    pendingRegistry = snapshot;
+    for (const key of change.endpointsChanged) pendingEndpointChanges.add(key);
+    if (change.servicesChanged.length > 0) pendingServiceChange = true;
+    scheduled ??= setImmediate(flush);
+  });
+
+  function buildFull(entry: ViewEntry): void {
+    stats.fullBuilds += 1;
+    const result = translateView(entry.view);
+    entry.diagnostics = result.diagnostics;
+    const problems = checkConsistency(result.resources);
+    if (problems.length > 0) {
+      entry.lastError = `inconsistent snapshot refused: ${problems.join('; ')}`;
+      log.error('keeping the last good snapshot', { view: entry.key, problems });
+      return;
+    }
+    const sets: Partial<Record<TypeUrl, ResourceSet>> = {};
+    for (const url of Object.values(TypeUrl)) sets[url] = encoder.encodeSet(url, result.resources[url] ?? []);
+    entry.snapshot = buildSnapshot(sets);
+    entry.lastError = undefined;
+  }
+
+  /** Rebuilds only the endpoints of `changed` services; everything else is shared with the old snapshot. */
+  function buildEndpointsOnly(entry: ViewEntry, previous: Snapshot, changed: readonly ServiceModel[]): void {
+    stats.endpointOnlyBuilds += 1;
+    const endpoints = new Map(previous.resources[TypeUrl.ClusterLoadAssignment].items);
+    for (const service of changed) {
+      for (const cluster of service.clusters) {
+        const value = buildClusterLoadAssignment(cluster, entry.view.locality);
+        endpoints.set(cluster.name, encoder.encode(TypeUrl.ClusterLoadAssignment, { name: cluster.name, value }));
+      }
+    }
+    entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.ClusterLoadAssignment]: resourceSet(endpoints.values()) });
+  }
+
+  function flush(): void {
+    scheduled = undefined;
+    if (!pendingRegistry) return;
+    const started = performance.now();
+    const previousModel = model;
+    model = buildMeshModel(pendingRegistry, previousModel);
+    const endpointKeys = [...pendingEndpointChanges];
+    const serviceChange = pendingServiceChange;
+    pendingRegistry = undefined;
+    pendingEndpointChanges.clear();
+    pendingServiceChange = false;
+    stats.flushes += 1;
+
+    for (const entry of [...entries.values()]) {
+      const oldSnapshot = entry.snapshot;
+      const view = viewFor(model, entry.identity);
+      const keyChanged = view.key !== entry.key;
+      entry.view = view;
+      const touched = endpointKeys
+        .filter((key) => entry.visibleKeys.has(key))
+        .map((key) => model.services.get(key))
+        .filter((service): service is ServiceModel => service !== undefined);
+      if (keyChanged) rekey(entry, view);
+      if (!serviceChange && !keyChanged && oldSnapshot && touched.every((s) => endpointOnly(previousModel, s))) {
+        if (touched.length === 0) continue;
+        buildEndpointsOnly(entry, oldSnapshot, touched);
+      } else {
+        buildFull(entry);
+      }
+      if (entry.snapshot && entry.snapshot.version !== oldSnapshot?.version) notify(entry);
+    }
+    stats.encoded = encoder.stats.encoded;
+    stats.reused = encoder.stats.reused;
+    stats.lastFlushMs = performance.now() - started;
+  }
+
+  function rekey(entry: ViewEntry, view: ProxyView): void {
+    entries.delete(entry.key);
+    entry.key = view.key;
+    entry.visibleKeys = new Set(view.visibleServices.map((s) => s.key));
+    const existing = entries.get(view.key);
+    if (existing) {
+      for (const watcher of entry.watchers) existing.watchers.add(watcher);
+      entry.watchers.clear();
+    } else {
+      entries.set(view.key, entry);
+    }
+  }
+
+  function notify(entry: ViewEntry): void {
+    const snapshot = entry.snapshot;
+    if (!snapshot) return;
+    for (const watcher of entry.watchers) {
+      try {
+        watcher.onChange(snapshot);
+      } catch (error) {
+        log.error('snapshot watcher failed', { view: entry.key, error: String(error) });
+      }
+    }
+  }
+
+  function watch(node: NodeInfo, onChange: (snapshot: Snapshot) => void): SnapshotWatch {
+    const { identity, diagnostics } = parseNodeIdentity(node);
+    for (const d of diagnostics) log.warn('node metadata problem', { node: node.id, problem: formatDiagnostic(d) });
+    const view = viewFor(model, identity);
+    let entry = entries.get(view.key);
+    if (!entry) {
+      entry = {
+        key: view.key,
+        identity,
+        view,
+        visibleKeys: new Set(view.visibleServices.map((s) => s.key)),
+        snapshot: undefined,
+        diagnostics: [],
+        lastError: undefined,
+        watchers: new Set(),
+      };
+      entries.set(view.key, entry);
+      buildFull(entry);
+    }
+    const watcher: Watcher = { onChange };
+    entry.watchers.add(watcher);
+    const key = view.key;
+    return {
+      current: () => findEntry(watcher, key)?.snapshot,
+      close: () => {
+        const owner = findEntry(watcher, key);
+        if (!owner) return;
+        owner.watchers.delete(watcher);
+        if (owner.watchers.size === 0) entries.delete(owner.key);
+      },
+    };
+  }
+
+  /** The entry holding `watcher` (entries can be re-keyed when the model changes). */
+  function findEntry(watcher: Watcher, originalKey: string): ViewEntry | undefined {
+    const direct = entries.get(originalKey);
+    if (direct?.watchers.has(watcher)) return direct;
+    for (const entry of entries.values()) if (entry.watchers.has(watcher)) return entry;
+    return undefined;
+  }
+
+  return {
+    watch,
+    model: () => model,
+    views: () =>
+      [...entries.values()].map((entry) => ({
+        key: entry.key,
+        kind: entry.view.kind,
+        serviceKey: entry.view.serviceKey,
+        namespace: entry.view.namespace,
+        proxies: entry.watchers.size,
+        visibleServices: entry.view.visibleServices.length,
+        snapshotVersion: entry.snapshot?.version,
+        diagnostics: entry.diagnostics.map(formatDiagnostic),
+        lastError: entry.lastError,
+      })),
+    stats: () => ({ ...stats }),
+    flushNow: () => {
+      if (scheduled) clearImmediate(scheduled);
+      flush();
+    },
+    close: () => {
+      unsubscribe();
+      if (scheduled) clearImmediate(scheduled);
+      scheduled = undefined;
+    },
+  };
+}
+
+/** True when only the endpoints of `service` changed (same port and protocol as before). */
+function endpointOnly(previous: MeshModel, service: ServiceModel): boolean {
+  const before = previous.services.get(service.key);
+  return before !== undefined && before.port === service.port && before.protocol === service.protocol &&
+    before.clusters.length === service.clusters.length &&
+    before.clusters.every((c, i) => c.name === service.clusters[i]?.name);
+}

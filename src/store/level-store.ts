@@ -1,0 +1,58 @@
+import { mkdir } from 'node:fs/promises';
+import { Level } from 'level';
+import { TrellisError } from '../util/errors.ts';
+import type { KeyValueStore, StoreOperation } from './types.ts';
+import { validateOperations } from './validate-operations.ts';
+
+/**
+ * Opens (creating if needed) a LevelDB database in `dir` with UTF-8 keys and values. `batch` is
+ * one LevelDB write batch, so it is atomic; it is validated first so bad input writes nothing.
+ * Backend failures surface as TrellisError kind 'store' with the original error as `cause`.
+ */
+export async function openLevelStore(dir: string): Promise<KeyValueStore> {
+  await mkdir(dir, { recursive: true });
+  const db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  await wrap(`open ${dir}`, () => db.open());
+  return {
+    get: (key) =>
+      wrap(`get ${key}`, async () => {
+        // level v10 resolves a missing key to undefined (its .d.ts predates that).
+        const value: string | undefined = await db.get(key);
+        return value;
+      }),
+    list: (prefix) =>
+      wrap(`list ${prefix}`, async () => {
+        const entries: Array<[string, string]> = [];
+        // Start at the prefix and stop at the first key past it: LevelDB iterates in key order.
+        for await (const [key, value] of db.iterator({ gte: prefix })) {
+          if (!key.startsWith(prefix)) break;
+          entries.push([key, value]);
+        }
+        return entries;
+      }),
+    batch: async (operations: readonly StoreOperation[]) => {
+      validateOperations(operations);
+      if (operations.length === 0) return;
+      await wrap('batch', () =>
+        db.batch(
+          operations.map((op) =>
+            op.type === 'put'
+              ? { type: 'put' as const, key: op.key, value: op.value }
+              : { type: 'del' as const, key: op.key },
+          ),
+        ),
+      );
+    },
+    close: () => wrap('close', () => db.close()),
+  };
+}
+
+async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof TrellisError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new TrellisError('store', `leveldb ${what} failed: ${message}`, { cause: error });
+  }
+}

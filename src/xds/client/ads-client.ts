@@ -1,0 +1,312 @@
+/**
+ * An Envoy-like ADS client (SotW or delta) for tests and the load generator. It holds resources
+ * per type (encoded Anys, decoded on demand), ACKs every response with its version and nonce,
+ * NACKs when a policy says so, records per-response arrival times and sizes, and can reconnect
+ * with what it holds (SotW: last versions; delta: initial_resource_versions). By default it
+ * follows references like Envoy: wildcard CDS and LDS, then EDS for its EDS clusters and RDS for
+ * the route names its listeners use.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { decodeMessage } from '../proto/codec.ts';
+import { splitAny } from '../server/proto-scan.ts';
+import { FULL_STATE_TYPES, messageNameOf, TypeUrl } from '../type-urls.ts';
+import { openAdsStream, type RawAdsStream, type StreamEnd } from './raw-stream.ts';
+import { edsNamesOf, rdsNamesOf } from './references.ts';
+import type { ReceivedResponse } from './response-decode.ts';
+
+/** The node the client announces; metadata is plain JSON (sent as a Struct). */
+export interface ClientNode {
+  readonly id: string;
+  readonly cluster?: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly locality?: { readonly region?: string; readonly zone?: string; readonly sub_zone?: string };
+  readonly user_agent_name?: string;
+  readonly user_agent_version?: string;
+}
+
+/** One resource the client holds. `version`: delta Resource.version, or SotW version_info. */
+export interface ClientResource {
+  readonly name: string;
+  readonly version: string;
+  readonly any: Uint8Array;
+}
+
+/** One response as it arrived. */
+export interface ResponseRecord {
+  readonly typeUrl: string;
+  /** performance.now() at arrival. */
+  readonly at: number;
+  readonly bytes: number;
+  readonly versionInfo: string;
+  readonly nonce: string;
+  readonly names: readonly string[];
+  readonly removed: readonly string[];
+  /** The NACK message when the policy rejected it. */
+  readonly nacked?: string;
+}
+
+/** Options of `connect`. */
+export interface AdsClientOptions {
+  /** Wildcard CDS+LDS at start, then EDS/RDS as referenced (default true). */
+  readonly followReferences?: boolean;
+  /** Return a message to NACK a response (the client then keeps what it had). */
+  readonly nackPolicy?: (typeUrl: string, response: ReceivedResponse) => string | undefined;
+  /** Delay before applying and ACKing each response (simulated processing). */
+  readonly applyDelayMs?: number;
+  /** Keep a ResponseRecord per response (default true). */
+  readonly recordResponses?: boolean;
+  readonly deadlineMs?: number;
+  /** Share one grpc-js client (connection) between ADS clients. */
+  readonly grpcClient?: grpc.Client;
+}
+
+/** A connected client. */
+export interface AdsClient {
+  readonly mode: 'sotw' | 'delta';
+  /** Replaces the subscription of a type: explicit names, or '*' for wildcard. */
+  subscribe(typeUrl: TypeUrl, names: readonly string[] | '*'): void;
+  resources(typeUrl: TypeUrl): ReadonlyMap<string, ClientResource>;
+  /** The resource decoded into a plain object (proto field names), if held. */
+  decoded(typeUrl: TypeUrl, name: string): Record<string, unknown> | undefined;
+  /** Last version_info the client accepted for a type. */
+  acceptedVersion(typeUrl: TypeUrl): string | undefined;
+  readonly responses: readonly ResponseRecord[];
+  /** Resolves once `predicate` holds (checked now, after every response and every 25 ms). */
+  waitFor(predicate: (client: AdsClient) => boolean, timeoutMs: number): Promise<void>;
+  /** Drops the stream and opens a new one, announcing what it holds. */
+  reconnect(): void;
+  /** How the current stream ended, if it did. */
+  readonly lastEnd: StreamEnd | undefined;
+  close(): void;
+}
+
+interface TypeState {
+  wildcard: boolean;
+  names: Set<string>;
+  held: Map<string, ClientResource>;
+  version: string;
+  nonce: string;
+  /** A request for this type went out on the current stream. */
+  announced: boolean;
+  /** Delta: the subscription as told to the server on this stream; undefined = not yet. */
+  told: { wildcard: boolean; names: Set<string> } | undefined;
+}
+
+// google.protobuf.Value: the bundle keeps protobufjs' camelCase names for well-known types.
+function toValue(value: unknown): Record<string, unknown> {
+  if (value === null || value === undefined) return { nullValue: 'NULL_VALUE' };
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'number') return { numberValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (Array.isArray(value)) return { listValue: { values: value.map(toValue) } };
+  return { structValue: toStruct(value as Record<string, unknown>) };
+}
+
+function toStruct(obj: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return { fields: Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, toValue(v)])) };
+}
+
+function nodeMessage(node: ClientNode): Record<string, unknown> {
+  const { metadata, ...rest } = node;
+  return { ...rest, ...(metadata ? { metadata: toStruct(metadata) } : {}) };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Connects an ADS client to `address` (host:port). */
+export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta', options: AdsClientOptions = {}): AdsClient {
+  const follow = options.followReferences ?? true;
+  const record = options.recordResponses ?? true;
+  const states = new Map<string, TypeState>();
+  const responses: ResponseRecord[] = [];
+  const waiters = new Set<() => void>();
+  let stream: RawAdsStream;
+  let nodeSent = false;
+  let closed = false;
+  let lastEnd: StreamEnd | undefined;
+  let queue: Promise<void> = Promise.resolve();
+
+  const stateOf = (typeUrl: string): TypeState => {
+    let state = states.get(typeUrl);
+    if (!state) {
+      state = { wildcard: false, names: new Set(), held: new Map(), version: '', nonce: '', announced: false, told: undefined };
+      states.set(typeUrl, state);
+    }
+    return state;
+  };
+
+  const send = (request: Record<string, unknown>): void => {
+    if (!nodeSent) {
+      nodeSent = true;
+      request = { ...request, node: nodeMessage(node) };
+    }
+    stream.send(request);
+  };
+
+  const sotwNames = (typeUrl: string, state: TypeState): string[] => {
+    if (!state.wildcard) return [...state.names];
+    // Envoy's legacy wildcard for LDS/CDS is an empty list; other types need '*'.
+    return state.names.size === 0 && FULL_STATE_TYPES.has(typeUrl) ? [] : ['*', ...state.names];
+  };
+
+  /** Sends what the server must learn about a type's subscription (delta: only the diff). */
+  const announce = (typeUrl: string, state: TypeState, extra: Record<string, unknown> = {}): void => {
+    state.announced = true;
+    if (mode === 'sotw') {
+      send({ type_url: typeUrl, version_info: state.version, resource_names: sotwNames(typeUrl, state), response_nonce: state.nonce, ...extra });
+      return;
+    }
+    if (!state.told) {
+      const subscribe = [...state.names];
+      if (state.wildcard && (subscribe.length > 0 || !FULL_STATE_TYPES.has(typeUrl))) subscribe.unshift('*');
+      const initial = Object.fromEntries([...state.held.values()].map((r) => [r.name, r.version]));
+      send({ type_url: typeUrl, resource_names_subscribe: subscribe, initial_resource_versions: initial, ...extra });
+      state.told = { wildcard: state.wildcard, names: new Set(state.names) };
+      return;
+    }
+    const told = state.told;
+    const subscribe = [...state.names].filter((n) => !told.names.has(n));
+    const unsubscribe = [...told.names].filter((n) => !state.names.has(n));
+    if (state.wildcard && !told.wildcard) subscribe.push('*');
+    if (!state.wildcard && told.wildcard) unsubscribe.push('*');
+    if (subscribe.length === 0 && unsubscribe.length === 0 && Object.keys(extra).length === 0) return;
+    send({ type_url: typeUrl, resource_names_subscribe: subscribe, resource_names_unsubscribe: unsubscribe, response_nonce: state.nonce, ...extra });
+    state.told = { wildcard: state.wildcard, names: new Set(state.names) };
+  };
+
+  const notify = (): void => {
+    for (const waiter of [...waiters]) waiter();
+  };
+
+  const setSubscription = (typeUrl: TypeUrl, names: readonly string[] | '*'): void => {
+    const state = stateOf(typeUrl);
+    const wildcard = names === '*';
+    const next = new Set(wildcard ? [] : names);
+    const same = state.wildcard === wildcard && next.size === state.names.size && [...next].every((n) => state.names.has(n));
+    if (same && state.announced) return;
+    state.wildcard = wildcard;
+    state.names = next;
+    // Unsubscribed names are forgotten (non-wildcard types keep only what they asked for).
+    if (!wildcard) for (const name of [...state.held.keys()]) if (!next.has(name)) state.held.delete(name);
+    announce(typeUrl, state);
+  };
+
+  const followReferences = (typeUrl: string, state: TypeState): void => {
+    if (!follow) return;
+    const anys = [...state.held.values()].map((r) => r.any);
+    if (typeUrl === TypeUrl.Cluster) setSubscription(TypeUrl.ClusterLoadAssignment, edsNamesOf(anys));
+    else if (typeUrl === TypeUrl.Listener) setSubscription(TypeUrl.RouteConfiguration, rdsNamesOf(anys));
+  };
+
+  const apply = (response: ReceivedResponse, state: TypeState): void => {
+    if (mode === 'delta') {
+      for (const r of response.resources) state.held.set(r.name, r);
+      for (const name of response.removed) state.held.delete(name);
+      return;
+    }
+    const version = response.versionInfo;
+    if (FULL_STATE_TYPES.has(response.typeUrl)) state.held.clear();
+    for (const r of response.resources) state.held.set(r.name, { name: r.name, version, any: r.any });
+    state.version = version;
+  };
+
+  const handle = async (response: ReceivedResponse, at: number): Promise<void> => {
+    if (options.applyDelayMs) await sleep(options.applyDelayMs);
+    if (closed) return;
+    const state = stateOf(response.typeUrl);
+    const nack = options.nackPolicy?.(response.typeUrl, response);
+    if (record) {
+      responses.push({
+        typeUrl: response.typeUrl,
+        at,
+        bytes: response.bytes,
+        versionInfo: response.versionInfo,
+        nonce: response.nonce,
+        names: response.resources.map((r) => r.name),
+        removed: response.removed,
+        ...(nack !== undefined ? { nacked: nack } : {}),
+      });
+    }
+    if (nack === undefined) apply(response, state);
+    state.nonce = response.nonce;
+    const errorDetail = nack === undefined ? {} : { error_detail: { code: 13, message: nack } };
+    if (mode === 'sotw') announce(response.typeUrl, state, errorDetail);
+    else send({ type_url: response.typeUrl, response_nonce: response.nonce, ...errorDetail });
+    if (nack === undefined) followReferences(response.typeUrl, state);
+    notify();
+  };
+
+  const open = (): void => {
+    const current = openAdsStream(address, mode, {
+      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+      ...(options.grpcClient ? { client: options.grpcClient } : {}),
+    });
+    stream = current;
+    nodeSent = false;
+    lastEnd = undefined;
+    current.onResponse((response, at) => {
+      if (stream !== current) return;
+      queue = queue.then(() => handle(response, at)).catch(() => undefined);
+    });
+    void current.ended.then((end) => {
+      if (stream === current) lastEnd = end;
+      notify();
+    });
+  };
+
+  const client: AdsClient = {
+    mode,
+    subscribe: setSubscription,
+    resources: (typeUrl) => stateOf(typeUrl).held,
+    decoded(typeUrl, name) {
+      const resource = stateOf(typeUrl).held.get(name);
+      return resource ? decodeMessage(messageNameOf(typeUrl), splitAny(resource.any).value) : undefined;
+    },
+    acceptedVersion: (typeUrl) => stateOf(typeUrl).version || undefined,
+    responses,
+    waitFor(predicate, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (!predicate(client)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          clearInterval(poll);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          clearInterval(poll);
+          reject(new Error(`waitFor: condition not met within ${timeoutMs} ms`));
+        }, timeoutMs);
+        // Also poll: predicates may look at state outside this client (the server's status).
+        const poll = setInterval(check, 25);
+        waiters.add(check);
+        check();
+      });
+    },
+    reconnect() {
+      stream.close();
+      open();
+      for (const [typeUrl, state] of states) {
+        if (!state.announced) continue;
+        state.nonce = '';
+        state.told = undefined;
+        announce(typeUrl, state);
+      }
+    },
+    get lastEnd() {
+      return lastEnd;
+    },
+    close() {
+      closed = true;
+      stream.close();
+    },
+  };
+
+  open();
+  if (follow) {
+    setSubscription(TypeUrl.Cluster, '*');
+    setSubscription(TypeUrl.Listener, '*');
+  }
+  return client;
+}

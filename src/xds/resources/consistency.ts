@@ -1,0 +1,86 @@
+/**
+ * Snapshot consistency: what a proxy needs to warm every resource it is given. Checked before a
+ * snapshot is published (a failure keeps the last good one): every EDS cluster has its
+ * ClusterLoadAssignment, every RDS name its RouteConfiguration, every cluster named by a route
+ * or tcp_proxy exists, and names are unique per type.
+ */
+import { messageNameOf, TypeUrl } from '../type-urls.ts';
+import { anyTypeName, TCP_PROXY_TYPE } from './envoy-values.ts';
+import { HCM_TYPE } from './http-connection-manager.ts';
+
+/** Resources by type URL as translation produces them (plain objects). */
+export type ResourcesByType = Partial<Record<TypeUrl, ReadonlyArray<{ readonly name: string; readonly value: object }>>>;
+
+/** Problems found in `resources`, one readable line each; [] when consistent. */
+export function checkConsistency(resources: ResourcesByType): string[] {
+  const problems: string[] = [];
+  for (const url of Object.values(TypeUrl)) {
+    const seen = new Set<string>();
+    for (const { name } of resources[url] ?? []) {
+      if (seen.has(name)) problems.push(`${messageNameOf(url)} ${JSON.stringify(name)} appears twice`);
+      seen.add(name);
+    }
+  }
+  const clusters = new Set((resources[TypeUrl.Cluster] ?? []).map((r) => r.name));
+  const assignments = new Set((resources[TypeUrl.ClusterLoadAssignment] ?? []).map((r) => r.name));
+  const routeConfigs = new Set((resources[TypeUrl.RouteConfiguration] ?? []).map((r) => r.name));
+
+  for (const { name, value } of resources[TypeUrl.Cluster] ?? []) {
+    const cluster = record(value);
+    if (cluster?.['type'] !== 'EDS') continue;
+    const edsName = stringField(record(cluster['eds_cluster_config']), 'service_name') || name;
+    if (!assignments.has(edsName)) problems.push(`cluster ${JSON.stringify(name)} has no ClusterLoadAssignment ${JSON.stringify(edsName)}`);
+  }
+
+  const needCluster = (cluster: string, where: string): void => {
+    if (!clusters.has(cluster)) problems.push(`${where} names unknown cluster ${JSON.stringify(cluster)}`);
+  };
+  const checkRouteConfig = (routeConfig: Record<string, unknown> | undefined, where: string): void => {
+    for (const vhost of list(routeConfig?.['virtual_hosts'])) {
+      for (const route of list(record(vhost)?.['routes'])) {
+        const action = record(record(route)?.['route']);
+        if (!action) continue;
+        const single = stringField(action, 'cluster');
+        if (single) needCluster(single, where);
+        for (const weighted of list(record(action['weighted_clusters'])?.['clusters'])) {
+          needCluster(stringField(record(weighted), 'name'), where);
+        }
+      }
+    }
+  };
+
+  for (const { name, value } of resources[TypeUrl.RouteConfiguration] ?? []) {
+    checkRouteConfig(record(value), `route configuration ${JSON.stringify(name)}`);
+  }
+  for (const { name, value } of resources[TypeUrl.Listener] ?? []) {
+    const listener = record(value);
+    const where = `listener ${JSON.stringify(name)}`;
+    const configs: unknown[] = [record(listener?.['api_listener'])?.['api_listener']];
+    for (const chain of list(listener?.['filter_chains'])) {
+      for (const filter of list(record(chain)?.['filters'])) configs.push(record(filter)?.['typed_config']);
+    }
+    for (const config of configs) {
+      const typeName = anyTypeName(config);
+      const fields = record(config);
+      if (typeName === TCP_PROXY_TYPE) needCluster(stringField(fields, 'cluster'), where);
+      if (typeName !== HCM_TYPE) continue;
+      const rds = stringField(record(fields?.['rds']), 'route_config_name');
+      if (rds && !routeConfigs.has(rds)) problems.push(`${where} names unknown route configuration ${JSON.stringify(rds)}`);
+      checkRouteConfig(record(fields?.['route_config']), where);
+    }
+  }
+  return problems;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function list(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function stringField(value: Record<string, unknown> | undefined, field: string): string {
+  const v = value?.[field];
+  return typeof v === 'string' ? v : '';
+}

@@ -1,0 +1,69 @@
+/**
+ * Route and RouteConfiguration builders.
+ *
+ * - Sidecars: one RouteConfiguration `outbound_http`, a virtual host per visible http/grpc
+ *   service named by its key, with domains [key, `key:*`] plus [name, `name:*`] when the service
+ *   is in the proxy's namespace (Envoy requires domains to be unique across virtual hosts).
+ * - Proxyless gRPC: one RouteConfiguration per service, named by its key, with one virtual host
+ *   for domain '*' (the listener name already selected the service). Independent of the view.
+ */
+import type { HeaderMatchModel, ProxyView, RouteModel, ServiceModel } from '../../model/types.ts';
+import { duration, RESOURCE_NAMES, type EnvoyObject } from './envoy-values.ts';
+
+/** An Envoy Route from the model; shared by sidecar and proxyless route configurations. */
+export function buildRoute(route: RouteModel): EnvoyObject {
+  const match: EnvoyObject =
+    route.match.path !== undefined ? { path: route.match.path } : { prefix: route.match.pathPrefix ?? '/' };
+  if (route.match.headers && route.match.headers.length > 0) match['headers'] = route.match.headers.map(headerMatcher);
+  const action: EnvoyObject =
+    route.to.length === 1 && route.to[0]
+      ? { cluster: route.to[0].cluster }
+      : {
+          weighted_clusters: {
+            clusters: route.to.map((w) => ({ name: w.cluster, weight: { value: w.weight } })),
+          },
+        };
+  if (route.timeoutMs !== undefined) {
+    // Envoy enforces `timeout`; gRPC clients read `max_stream_duration` instead.
+    action['timeout'] = duration(route.timeoutMs);
+    action['max_stream_duration'] = { max_stream_duration: duration(route.timeoutMs) };
+  }
+  return { name: route.name, match, route: action };
+}
+
+function headerMatcher(h: HeaderMatchModel): EnvoyObject {
+  if (h.exact !== undefined) return { name: h.name, string_match: { exact: h.exact } };
+  if (h.prefix !== undefined) return { name: h.name, string_match: { prefix: h.prefix } };
+  return { name: h.name, present_match: h.present ?? true };
+}
+
+/** True for services reached through the HTTP connection manager (http and grpc). */
+export function isHttpService(service: ServiceModel): boolean {
+  return service.protocol === 'http' || service.protocol === 'grpc';
+}
+
+/** The sidecar's `outbound_http` RouteConfiguration: a virtual host per visible http/grpc service. */
+export function buildOutboundRouteConfig(view: ProxyView): EnvoyObject {
+  const used = new Set<string>();
+  const virtualHosts: EnvoyObject[] = [];
+  for (const service of view.visibleServices) {
+    if (!isHttpService(service)) continue;
+    const candidates = [service.key, `${service.key}:*`];
+    if (service.namespace === view.namespace) candidates.push(service.name, `${service.name}:*`);
+    // Keys hold a dot and names are DNS labels, so clashes cannot happen today; stay safe anyway.
+    const domains = candidates.filter((d) => !used.has(d));
+    for (const d of domains) used.add(d);
+    if (domains.length === 0) continue;
+    virtualHosts.push({ name: service.key, domains, routes: service.routes.map(buildRoute) });
+  }
+  const name = RESOURCE_NAMES.outboundHttpRoute;
+  return virtualHosts.length > 0 ? { name, virtual_hosts: virtualHosts } : { name };
+}
+
+/** The proxyless RouteConfiguration named by the service key (one virtual host, domain '*'). */
+export function buildServiceRouteConfig(service: ServiceModel): EnvoyObject {
+  return {
+    name: service.key,
+    virtual_hosts: [{ name: service.key, domains: ['*'], routes: service.routes.map(buildRoute) }],
+  };
+}

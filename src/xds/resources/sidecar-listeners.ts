@@ -1,0 +1,107 @@
+/**
+ * Envoy sidecar listeners:
+ * - `outbound_http` on 127.0.0.1:15001, HCM with routes by RDS (`outbound_http`);
+ * - `outbound_tcp|<port>|<key>` on 127.0.0.1:<port> for each visible tcp service with a port,
+ *   tcp_proxy to its default cluster; on a port clash the first by key wins, the others get a
+ *   warning diagnostic and no listener;
+ * - `inbound|<inboundPort>` on 0.0.0.0:15006 (sidecars with an inbound port only): HCM with an
+ *   inline route to the inbound cluster for http/grpc, tcp_proxy for tcp.
+ * Gateways get the outbound listeners only (gateway support is a later issue).
+ */
+import { inboundClusterName } from '../../model/names.ts';
+import type { ProxyView, ServiceModel } from '../../model/types.ts';
+import type { Diagnostic } from '../../util/errors.ts';
+import {
+  HCM_FILTER_NAME,
+  RESOURCE_NAMES,
+  SIDECAR_PORTS,
+  socketAddress,
+  TCP_PROXY_FILTER_NAME,
+  TCP_PROXY_TYPE,
+  typed,
+  type EnvoyObject,
+} from './envoy-values.ts';
+import { buildHttpConnectionManager } from './http-connection-manager.ts';
+
+const LOOPBACK = '127.0.0.1';
+const ANY_ADDRESS = '0.0.0.0';
+
+/** Every listener of a sidecar (or gateway) view, plus warnings for tcp port clashes. */
+export function buildSidecarListeners(view: ProxyView): { listeners: EnvoyObject[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const listeners: EnvoyObject[] = [outboundHttpListener()];
+  // Ports already bound on 127.0.0.1 by this proxy, with who holds them.
+  const taken = new Map<number, string>([[SIDECAR_PORTS.outboundHttp, `listener ${RESOURCE_NAMES.outboundHttpListener}`]]);
+  if (view.kind === 'sidecar' && view.inboundPort > 0) taken.set(SIDECAR_PORTS.inbound, 'the inbound listener');
+  for (const service of view.visibleServices) {
+    if (service.protocol !== 'tcp' || service.port <= 0) continue;
+    const holder = taken.get(service.port);
+    if (holder !== undefined) {
+      diagnostics.push({
+        severity: 'warning',
+        field: 'port',
+        message: `tcp port ${service.port} is already used by ${holder}; no outbound listener for this service`,
+        source: `service ${service.key}`,
+      });
+      continue;
+    }
+    taken.set(service.port, `service ${service.key}`);
+    listeners.push(outboundTcpListener(service));
+  }
+  if (view.kind === 'sidecar' && view.inboundPort > 0) listeners.push(inboundListener(view));
+  return { listeners, diagnostics };
+}
+
+function outboundHttpListener(): EnvoyObject {
+  const name = RESOURCE_NAMES.outboundHttpListener;
+  const hcm = buildHttpConnectionManager(name, { rds: RESOURCE_NAMES.outboundHttpRoute }, 'outbound');
+  return {
+    name,
+    address: socketAddress(LOOPBACK, SIDECAR_PORTS.outboundHttp),
+    traffic_direction: 'OUTBOUND',
+    filter_chains: [{ filters: [{ name: HCM_FILTER_NAME, typed_config: hcm }] }],
+  };
+}
+
+function outboundTcpListener(service: ServiceModel): EnvoyObject {
+  const cluster = service.clusters[0]?.name ?? '';
+  return {
+    name: `outbound_tcp|${service.port}|${service.key}`,
+    address: socketAddress(LOOPBACK, service.port),
+    traffic_direction: 'OUTBOUND',
+    filter_chains: [{ filters: [tcpProxy(`outbound_tcp|${service.key}`, cluster)] }],
+  };
+}
+
+function inboundListener(view: ProxyView): EnvoyObject {
+  const name = `inbound|${view.inboundPort}`;
+  const cluster = inboundClusterName(view.inboundPort, view.serviceKey);
+  const filter =
+    view.inboundProtocol === 'tcp'
+      ? tcpProxy(name, cluster)
+      : {
+          name: HCM_FILTER_NAME,
+          typed_config: buildHttpConnectionManager(
+            name,
+            {
+              routeConfig: {
+                name,
+                virtual_hosts: [
+                  { name: 'inbound', domains: ['*'], routes: [{ name: 'inbound', match: { prefix: '/' }, route: { cluster } }] },
+                ],
+              },
+            },
+            'inbound',
+          ),
+        };
+  return {
+    name,
+    address: socketAddress(ANY_ADDRESS, SIDECAR_PORTS.inbound),
+    traffic_direction: 'INBOUND',
+    filter_chains: [{ filters: [filter] }],
+  };
+}
+
+function tcpProxy(statPrefix: string, cluster: string): EnvoyObject {
+  return { name: TCP_PROXY_FILTER_NAME, typed_config: typed(TCP_PROXY_TYPE, { stat_prefix: statPrefix, cluster }) };
+}

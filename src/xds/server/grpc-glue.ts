@@ -1,0 +1,182 @@
+/**
+ * The only server file that imports `@grpc/grpc-js`: service definitions with our own
+ * (de)serializers (requests decoded with protobufjs, responses written as bytes we assembled),
+ * server options, listening and shutdown.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { decodeClientStatusRequest, type ClientStatusQuery } from './csds.ts';
+import { decodeDeltaRequest, decodeSotwRequest, type DeltaRequest, type MalformedRequest, type SotwRequest } from './requests.ts';
+import type { StreamTransport } from './stream-session.ts';
+import { GrpcCode } from './stream-types.ts';
+
+/** Callbacks of one ADS call, returned by `GlueHandlers.openAds`. */
+export interface CallHandlers {
+  onMessage(request: SotwRequest | DeltaRequest | MalformedRequest): void;
+  onDrain(): void;
+  onEnd(): void;
+}
+
+/** What the gRPC layer calls into. */
+export interface GlueHandlers {
+  openAds(protocol: 'sotw' | 'delta', transport: StreamTransport): CallHandlers;
+  /** An encoded ClientStatusResponse for the query. */
+  csds(query: ClientStatusQuery): Uint8Array;
+}
+
+/** A running gRPC server. */
+export interface GrpcServerHandle {
+  listen(host: string, port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+
+/** Options for a control plane serving many long-lived streams with large responses. */
+export const SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': 64 * MiB,
+  'grpc.max_send_message_length': 64 * MiB,
+  // Node's default per-session cap (10 MiB) would reset the connection of a busy client.
+  'grpc-node.max_session_memory': 256 * MiB,
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+const toBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const identity = (bytes: Buffer): Buffer => bytes;
+
+function method<Req>(
+  service: string,
+  name: string,
+  requestStream: boolean,
+  responseStream: boolean,
+  decode: (bytes: Buffer) => Req,
+): grpc.MethodDefinition<Req, Uint8Array> {
+  return {
+    path: `/${service}/${name}`,
+    requestStream,
+    responseStream,
+    requestSerialize: () => {
+      throw new Error('server-side definition: requests are never serialized here');
+    },
+    requestDeserialize: decode,
+    responseSerialize: toBuffer,
+    responseDeserialize: identity,
+  };
+}
+
+const ADS = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+const CSDS = 'envoy.service.status.v3.ClientStatusDiscoveryService';
+
+/** Ends a server call with a non-OK status; grpc-js turns an 'error' event into trailers. */
+function failCall(call: grpc.ServerDuplexStream<unknown, Uint8Array>, code: number, details: string): void {
+  try {
+    call.emit('error', { code, details, name: 'Error', message: details });
+  } catch {
+    call.end();
+  }
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Creates a gRPC server exposing ADS (SotW and delta) and CSDS through `handlers`. */
+export function createGrpcServer(handlers: GlueHandlers): GrpcServerHandle {
+  const server = new grpc.Server(SERVER_OPTIONS);
+  const calls = new Set<grpc.ServerDuplexStream<unknown, Uint8Array>>();
+
+  const ads =
+    (protocol: 'sotw' | 'delta') =>
+    (call: grpc.ServerDuplexStream<SotwRequest | DeltaRequest | MalformedRequest, Uint8Array>): void => {
+      const untyped = call as grpc.ServerDuplexStream<unknown, Uint8Array>;
+      calls.add(untyped);
+      const session = handlers.openAds(protocol, {
+        peer: call.getPeer(),
+        write: (bytes) => call.write(bytes),
+        fail: (code, message) => failCall(untyped, code, message),
+      });
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        calls.delete(untyped);
+        session.onEnd();
+      };
+      call.on('data', (request: SotwRequest | DeltaRequest | MalformedRequest) => session.onMessage(request));
+      call.on('drain', () => session.onDrain());
+      call.on('end', () => {
+        finish();
+        call.end();
+      });
+      call.on('cancelled', finish);
+      call.on('error', finish);
+      call.on('close', finish);
+    };
+
+  server.addService(
+    {
+      StreamAggregatedResources: method(ADS, 'StreamAggregatedResources', true, true, decodeSotwRequest),
+      DeltaAggregatedResources: method(ADS, 'DeltaAggregatedResources', true, true, decodeDeltaRequest),
+    },
+    { StreamAggregatedResources: ads('sotw'), DeltaAggregatedResources: ads('delta') },
+  );
+
+  server.addService(
+    {
+      FetchClientStatus: method(CSDS, 'FetchClientStatus', false, false, decodeClientStatusRequest),
+      StreamClientStatus: method(CSDS, 'StreamClientStatus', true, true, decodeClientStatusRequest),
+    },
+    {
+      FetchClientStatus: (
+        call: grpc.ServerUnaryCall<ClientStatusQuery | MalformedRequest, Uint8Array>,
+        callback: grpc.sendUnaryData<Uint8Array>,
+      ) => {
+        const query = call.request;
+        if (query.kind === 'malformed') callback({ code: GrpcCode.INVALID_ARGUMENT, details: query.message });
+        else callback(null, handlers.csds(query));
+      },
+      StreamClientStatus: (call: grpc.ServerDuplexStream<ClientStatusQuery | MalformedRequest, Uint8Array>) => {
+        const untyped = call as grpc.ServerDuplexStream<unknown, Uint8Array>;
+        calls.add(untyped);
+        const drop = (): void => void calls.delete(untyped);
+        call.on('data', (query: ClientStatusQuery | MalformedRequest) => {
+          if (query.kind === 'malformed') failCall(untyped, GrpcCode.INVALID_ARGUMENT, query.message);
+          else call.write(handlers.csds(query));
+        });
+        call.on('end', () => {
+          drop();
+          call.end();
+        });
+        call.on('cancelled', drop);
+        call.on('error', drop);
+      },
+    },
+  );
+
+  return {
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (error, bound) => {
+          if (error) reject(error);
+          else resolve(bound);
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        // Tell clients to reconnect elsewhere; then drain, and force after a grace period.
+        for (const call of calls) failCall(call, GrpcCode.UNAVAILABLE, 'control plane shutting down');
+        calls.clear();
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2_000);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * State-of-the-world ADS for one stream: subscriptions per type, ACK/NACK bookkeeping, and the
+ * decision of what to send. A response is sent when a type is first requested, when its
+ * subscription changes what it would receive, or when a new snapshot does; an unchanged response
+ * is never resent. At most one response per type is in flight.
+ */
+import type { ResourceSet, Snapshot } from '../cache/types.ts';
+import { FULL_STATE_TYPES, isKnownTypeUrl, PUSH_ORDER, TYPE_SHORT_NAMES, TypeUrl } from '../type-urls.ts';
+import { nextNonce } from './nonce.ts';
+import { pumpInOrder, type PumpStep } from './push-order.ts';
+import type { SotwRequest } from './requests.ts';
+import { prepareSotw, sotwResponse, type PreparedSotw } from './response-wire.ts';
+import type { HeldResource, NackInfo, Outbox, StreamEngine, TypeShortName, TypeStatus } from './stream-types.ts';
+
+interface SotwTypeState {
+  readonly typeUrl: TypeUrl;
+  /** First request had no names (LDS/CDS only): wildcard until a non-empty list arrives. */
+  legacyWildcard: boolean;
+  explicitWildcard: boolean;
+  /** Sorted, unique explicit names (no `*`). */
+  names: readonly string[];
+  /** The client's version_info on its first request (reconnect): adopted if it is current. */
+  initialVersion: string;
+  sent: { prepared: PreparedSotw; nonce: string } | undefined;
+  inFlight: boolean;
+  acked: PreparedSotw | undefined;
+  nack: (NackInfo & { prepared: PreparedSotw }) | undefined;
+  /** Something changed since the last evaluation. */
+  dirty: boolean;
+  /** Send even if unchanged (EDS after a cluster change: Envoy leaves such a cluster warming). */
+  forced: boolean;
+}
+
+/** Options for a SotW engine. */
+export interface SotwEngineOptions {
+  readonly outbox: Outbox;
+  readonly controlPlane?: Uint8Array;
+  /** Called for requests naming a type the server does not serve. */
+  readonly onUnknownType?: (typeUrl: string) => void;
+}
+
+function isWildcard(state: SotwTypeState): boolean {
+  return state.explicitWildcard || (state.legacyWildcard && state.names.length === 0);
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
+
+function changedItems(previous: PreparedSotw | undefined, next: PreparedSotw): boolean {
+  if (!previous) return next.items.length > 0;
+  const before = new Map(previous.items.map((item) => [item.name, item.version] as const));
+  return next.items.some((item) => before.get(item.name) !== item.version);
+}
+
+/** Creates the SotW engine of one stream. */
+export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwRequest> {
+  const { outbox } = options;
+  const states = new Map<TypeUrl, SotwTypeState>();
+  let snapshot: Snapshot | undefined;
+
+  const prepared = (state: SotwTypeState, set: ResourceSet): PreparedSotw => {
+    const wildcard = isWildcard(state);
+    return prepareSotw(state.typeUrl, set, wildcard, state.names, wildcard ? '*' : state.names.join('\0'));
+  };
+
+  const onRequest = (request: SotwRequest): void => {
+    const typeUrl = request.typeUrl;
+    if (!isKnownTypeUrl(typeUrl)) {
+      options.onUnknownType?.(typeUrl);
+      return;
+    }
+    const explicit = [...new Set(request.resourceNames.filter((name) => name !== '*'))].sort();
+    const star = request.resourceNames.includes('*');
+    let state = states.get(typeUrl);
+    if (!state) {
+      state = {
+        typeUrl,
+        legacyWildcard: FULL_STATE_TYPES.has(typeUrl) && request.resourceNames.length === 0,
+        explicitWildcard: star,
+        names: explicit,
+        initialVersion: request.versionInfo,
+        sent: undefined,
+        inFlight: false,
+        acked: undefined,
+        nack: undefined,
+        dirty: true,
+        forced: false,
+      };
+      states.set(typeUrl, state);
+      return;
+    }
+    // ACK/NACK only for the latest nonce; a stale nonce still carries a valid subscription.
+    if (state.sent && state.inFlight && request.responseNonce === state.sent.nonce) {
+      state.inFlight = false;
+      state.dirty = true;
+      if (request.errorDetail) {
+        const { code, message } = request.errorDetail;
+        state.nack = { version: state.sent.prepared.version, code, message, at: new Date().toISOString(), prepared: state.sent.prepared };
+      } else {
+        state.acked = state.sent.prepared;
+      }
+    }
+    const wasWildcard = isWildcard(state);
+    if (request.resourceNames.length > 0) state.legacyWildcard = false;
+    state.explicitWildcard = star;
+    if (!sameNames(state.names, explicit) || wasWildcard !== isWildcard(state)) {
+      state.names = explicit;
+      state.dirty = true;
+    }
+  };
+
+  const stepFor = (state: SotwTypeState): PumpStep<PreparedSotw> => ({
+    due() {
+      if (!state.dirty || !snapshot) return undefined;
+      const next = prepared(state, snapshot.resources[state.typeUrl]);
+      if (!state.sent) {
+        // Reconnect: the client already holds exactly this response.
+        if (state.initialVersion !== '' && state.initialVersion === next.version) {
+          state.sent = { prepared: next, nonce: '' };
+          state.acked = next;
+          state.dirty = false;
+          return undefined;
+        }
+        return next;
+      }
+      if (state.forced || next.version !== state.sent.prepared.version) return next;
+      state.dirty = false;
+      return undefined;
+    },
+    inFlight: () => state.inFlight,
+    send(next) {
+      const nonce = nextNonce();
+      const previous = state.sent?.prepared;
+      outbox.send(sotwResponse(next, nonce, options.controlPlane));
+      state.sent = { prepared: next, nonce };
+      state.inFlight = true;
+      state.dirty = false;
+      state.forced = false;
+      if (state.typeUrl === TypeUrl.Cluster && changedItems(previous, next)) {
+        const eds = states.get(TypeUrl.ClusterLoadAssignment);
+        if (eds?.sent) {
+          eds.forced = true;
+          eds.dirty = true;
+        }
+      }
+    },
+  });
+
+  return {
+    onRequest,
+    onSnapshot(next) {
+      const previous = snapshot;
+      snapshot = next;
+      for (const state of states.values()) {
+        if (!previous || previous.resources[state.typeUrl].version !== next.resources[state.typeUrl].version) {
+          state.dirty = true;
+        }
+      }
+    },
+    pump() {
+      const steps: PumpStep<PreparedSotw>[] = [];
+      for (const typeUrl of PUSH_ORDER) {
+        const state = states.get(typeUrl);
+        if (state) steps.push(stepFor(state));
+      }
+      pumpInOrder(outbox, steps);
+    },
+    types() {
+      const out: Partial<Record<TypeShortName, TypeStatus>> = {};
+      for (const state of states.values()) {
+        const status: { -readonly [K in keyof TypeStatus]: TypeStatus[K] } = {
+          subscribed: isWildcard(state) ? 'wildcard' : state.names.length,
+          awaitingAck: state.inFlight,
+        };
+        if (state.sent) {
+          status.versionSent = state.sent.prepared.version;
+          status.nonceSent = state.sent.nonce;
+        }
+        if (state.acked) status.versionAcked = state.acked.version;
+        if (state.nack) status.lastNack = { version: state.nack.version, code: state.nack.code, message: state.nack.message, at: state.nack.at };
+        out[TYPE_SHORT_NAMES[state.typeUrl] as TypeShortName] = status;
+      }
+      return out;
+    },
+    held() {
+      const out: HeldResource[] = [];
+      for (const state of states.values()) out.push(...heldOf(state));
+      return out;
+    },
+  };
+}
+
+/** What CSDS reports for one type: acked copies, NACKed ones, in-flight ones, missing names. */
+function heldOf(state: SotwTypeState): HeldResource[] {
+  const out = new Map<string, HeldResource>();
+  const { typeUrl, acked, nack, sent } = state;
+  const ackedItems = new Map((acked?.items ?? []).map((item) => [item.name, item] as const));
+  for (const item of ackedItems.values()) {
+    out.set(item.name, { typeUrl, name: item.name, versionInfo: acked?.version ?? '', any: item.any, status: 'ACKED' });
+  }
+  // The latest answer wins: a NACK of the last response marks what it would have changed.
+  if (nack && sent && nack.prepared === sent.prepared && !state.inFlight) {
+    const { prepared, ...info } = nack;
+    for (const item of prepared.items) {
+      const held = ackedItems.get(item.name);
+      if (held?.version === item.version) continue;
+      out.set(item.name, { typeUrl, name: item.name, versionInfo: acked?.version ?? '', any: held?.any, status: 'NACKED', nack: info });
+    }
+  }
+  if (sent && state.inFlight) {
+    for (const item of sent.prepared.items) {
+      if (ackedItems.get(item.name)?.version !== item.version) {
+        out.set(item.name, { typeUrl, name: item.name, versionInfo: sent.prepared.version, any: item.any, status: 'REQUESTED' });
+      }
+    }
+  }
+  for (const name of state.names) {
+    if (!out.has(name)) out.set(name, { typeUrl, name, versionInfo: '', any: undefined, status: sent ? 'DOES_NOT_EXIST' : 'REQUESTED' });
+  }
+  return [...out.values()];
+}

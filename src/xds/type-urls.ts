@@ -1,0 +1,46 @@
+/** Type URLs of the resources Trellis serves, and the order in which changes are pushed. */
+export const TypeUrl = {
+  Cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  ClusterLoadAssignment: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  Listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  RouteConfiguration: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  Secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+} as const;
+
+export type TypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
+
+/**
+ * Make-before-break: clusters before the endpoints they need, listeners before the routes they
+ * name, secrets (referenced by clusters and listeners) first of all so nothing warms on them.
+ */
+export const PUSH_ORDER: readonly TypeUrl[] = [
+  TypeUrl.Secret,
+  TypeUrl.Cluster,
+  TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Listener,
+  TypeUrl.RouteConfiguration,
+];
+
+/** Types whose state-of-the-world responses are full state: a missing name means deleted. */
+export const FULL_STATE_TYPES: ReadonlySet<string> = new Set<string>([TypeUrl.Cluster, TypeUrl.Listener]);
+
+/** Short names used in status output and the CLI. */
+export const TYPE_SHORT_NAMES: Readonly<Record<TypeUrl, string>> = {
+  [TypeUrl.Cluster]: 'CDS',
+  [TypeUrl.ClusterLoadAssignment]: 'EDS',
+  [TypeUrl.Listener]: 'LDS',
+  [TypeUrl.RouteConfiguration]: 'RDS',
+  [TypeUrl.Secret]: 'SDS',
+};
+
+const KNOWN: ReadonlySet<string> = new Set<string>(Object.values(TypeUrl));
+
+/** True when `url` is a type Trellis serves. */
+export function isKnownTypeUrl(url: string): url is TypeUrl {
+  return KNOWN.has(url);
+}
+
+/** The fully qualified protobuf message name inside a type URL. */
+export function messageNameOf(url: string): string {
+  return url.slice(url.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,39 @@
+/**
+ * Loads testdata/translate/<case>.in.yaml (a registry in the registry API's shape and a proxy
+ * node) and runs the pipeline stages up to the proxy view: buildMeshModel → parseNodeIdentity →
+ * viewFor. Shared by the golden test and the gRPC acceptance test.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { buildMeshModel } from '../../../src/model/build-model.ts';
+import { parseNodeIdentity } from '../../../src/model/node-identity.ts';
+import type { ProxyView } from '../../../src/model/types.ts';
+import { viewFor } from '../../../src/model/view.ts';
+import type { Diagnostic } from '../../../src/util/errors.ts';
+import type { NodeInfo } from '../../../src/xds/cache/types.ts';
+import { registryFixture, type FixtureRegistry } from '../../support/registry-fixture.ts';
+
+export const GOLDEN_DIR = fileURLToPath(new URL('../../../testdata/translate/', import.meta.url));
+
+interface GoldenInput {
+  readonly registry: FixtureRegistry;
+  readonly node: Partial<NodeInfo> & { readonly id: string };
+}
+
+/** Case names (file names without `.in.yaml`), sorted. */
+export function goldenCaseNames(): string[] {
+  return readdirSync(GOLDEN_DIR)
+    .filter((f) => f.endsWith('.in.yaml'))
+    .map((f) => f.slice(0, -'.in.yaml'.length))
+    .sort();
+}
+
+/** The proxy view of one case, with the node's diagnostics. */
+export function loadGoldenCase(name: string): { view: ProxyView; nodeDiagnostics: Diagnostic[] } {
+  const input = YAML.parse(readFileSync(`${GOLDEN_DIR}${name}.in.yaml`, 'utf8')) as GoldenInput;
+  const node: NodeInfo = { cluster: '', metadata: {}, locality: {}, user_agent_name: '', user_agent_version: '', ...input.node };
+  const model = buildMeshModel(registryFixture(input.registry));
+  const { identity, diagnostics } = parseNodeIdentity(node);
+  return { view: viewFor(model, identity), nodeDiagnostics: diagnostics };
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import type { ProxyView, RouteModel, ServiceModel } from '../../../src/model/types.ts';
+import { buildOutboundRouteConfig, buildRoute, buildServiceRouteConfig } from '../../../src/xds/resources/routes.ts';
+import { TypeUrl } from '../../../src/xds/type-urls.ts';
+import { expectValidEnvoy } from '../../support/envoy-assert.ts';
+
+const ROUTE_TYPE = 'type.googleapis.com/envoy.config.route.v3.Route';
+
+const defaults: RouteModel = { name: 'default', match: { pathPrefix: '/' }, to: [{ cluster: 'outbound|web.default', weight: 1 }] };
+
+describe('buildRoute', () => {
+  it('routes a prefix to a single cluster', () => {
+    expect(buildRoute(defaults)).toEqual({ name: 'default', match: { prefix: '/' }, route: { cluster: 'outbound|web.default' } });
+  });
+
+  it.each<[string, Partial<RouteModel>, Record<string, unknown>]>([
+    ['exact path', { match: { path: '/pkg.Svc/Get' } }, { match: { path: '/pkg.Svc/Get' } }],
+    ['empty prefix', { match: { pathPrefix: '' } }, { match: { prefix: '' } }],
+    [
+      'header matchers',
+      { match: { pathPrefix: '/', headers: [{ name: 'x-user', exact: 'ann' }, { name: 'x-env', prefix: 'can' }, { name: 'x-debug', present: true }] } },
+      {
+        match: {
+          prefix: '/',
+          headers: [
+            { name: 'x-user', string_match: { exact: 'ann' } },
+            { name: 'x-env', string_match: { prefix: 'can' } },
+            { name: 'x-debug', present_match: true },
+          ],
+        },
+      },
+    ],
+    [
+      'weighted split',
+      { to: [{ cluster: 'outbound|web.default|v1', weight: 90 }, { cluster: 'outbound|web.default|v2', weight: 10 }] },
+      {
+        route: {
+          weighted_clusters: {
+            clusters: [
+              { name: 'outbound|web.default|v1', weight: { value: 90 } },
+              { name: 'outbound|web.default|v2', weight: { value: 10 } },
+            ],
+          },
+        },
+      },
+    ],
+    [
+      'timeout for Envoy and gRPC',
+      { timeoutMs: 1500 },
+      {
+        route: {
+          cluster: 'outbound|web.default',
+          timeout: { seconds: 1, nanos: 500_000_000 },
+          max_stream_duration: { max_stream_duration: { seconds: 1, nanos: 500_000_000 } },
+        },
+      },
+    ],
+  ])('%s', (_name, change, expected) => {
+    const route = buildRoute({ ...defaults, ...change });
+    expect(route).toEqual({ ...buildRoute(defaults), ...expected });
+    expectValidEnvoy(ROUTE_TYPE, route);
+  });
+});
+
+const service = (name: string, namespace: string, protocol: ServiceModel['protocol'] = 'http'): ServiceModel => ({
+  key: `${name}.${namespace}`,
+  name,
+  namespace,
+  protocol,
+  port: 80,
+  clusters: [],
+  routes: [{ ...defaults, to: [{ cluster: `outbound|${name}.${namespace}`, weight: 1 }] }],
+});
+
+const view = (services: ServiceModel[], namespace: string): ProxyView => ({
+  key: 'k',
+  kind: 'sidecar',
+  namespace,
+  serviceKey: '',
+  locality: { region: '', zone: '', subZone: '' },
+  visibleServices: services,
+  inboundPort: 0,
+  inboundProtocol: 'http',
+  serverListeners: [],
+});
+
+describe('buildOutboundRouteConfig', () => {
+  const services = [service('api', 'shop', 'grpc'), service('db', 'shop', 'tcp'), service('web', 'default')];
+
+  it('has a virtual host per http/grpc service with short names only in the own namespace', () => {
+    const config = buildOutboundRouteConfig(view(services, 'shop'));
+    const hosts = (config['virtual_hosts'] as Array<{ name: string; domains: string[] }>).map((v) => [v.name, v.domains]);
+    expect(hosts).toEqual([
+      ['api.shop', ['api.shop', 'api.shop:*', 'api', 'api:*']],
+      ['web.default', ['web.default', 'web.default:*']],
+    ]);
+    expect(config['name']).toBe('outbound_http');
+    expectValidEnvoy(TypeUrl.RouteConfiguration, config);
+  });
+
+  it('never repeats a domain across virtual hosts', () => {
+    const config = buildOutboundRouteConfig(view([service('a', 'x'), service('b', 'x'), service('c', 'y')], 'x'));
+    const domains = (config['virtual_hosts'] as Array<{ domains: string[] }>).flatMap((v) => v.domains);
+    expect(new Set(domains).size).toBe(domains.length);
+  });
+
+  it('has no virtual hosts when nothing speaks http', () => {
+    expect(buildOutboundRouteConfig(view([service('db', 'shop', 'tcp')], 'shop'))).toEqual({ name: 'outbound_http' });
+  });
+});
+
+describe('buildServiceRouteConfig', () => {
+  it('is named by the key with one wildcard virtual host', () => {
+    const config = buildServiceRouteConfig(service('api', 'shop', 'grpc'));
+    expect(config).toEqual({
+      name: 'api.shop',
+      virtual_hosts: [{ name: 'api.shop', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'outbound|api.shop' } }] }],
+    });
+    expectValidEnvoy(TypeUrl.RouteConfiguration, config);
+  });
+});

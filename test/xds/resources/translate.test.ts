@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { buildMeshModel } from '../../../src/model/build-model.ts';
+import type { ProxyIdentity } from '../../../src/model/types.ts';
+import { viewFor } from '../../../src/model/view.ts';
+import { checkConsistency, translateView } from '../../../src/xds/resources/translate.ts';
+import { TypeUrl } from '../../../src/xds/type-urls.ts';
+import { registryFixture } from '../../support/registry-fixture.ts';
+import { simulateRequest } from '../../support/simulate.ts';
+
+const model = buildMeshModel(
+  registryFixture({
+    instances: [
+      { service: 'productpage', namespace: 'bookinfo', address: '10.0.0.1', port: 9080 },
+      { service: 'reviews', namespace: 'bookinfo', address: '10.0.1.1', port: 9080, locality: { region: 'r1', zone: 'z1' } },
+      { service: 'reviews', namespace: 'bookinfo', address: '10.0.1.2', port: 9080, locality: { region: 'r1', zone: 'z2' } },
+      { service: 'ratings', namespace: 'bookinfo', address: '10.0.2.1', port: 9080 },
+      { service: 'checkout', namespace: 'shop', protocol: 'grpc', address: '10.0.3.1', port: 7000 },
+      { service: 'db', namespace: 'shop', protocol: 'tcp', address: '10.0.4.1', port: 5432 },
+    ],
+  }),
+);
+
+const sidecar: ProxyIdentity = {
+  nodeId: 'productpage-1',
+  kind: 'sidecar',
+  service: 'productpage',
+  namespace: 'bookinfo',
+  address: '10.0.0.1',
+  port: 9080,
+  protocol: 'http',
+  labels: {},
+  locality: { region: 'r1', zone: 'z1', subZone: '' },
+};
+
+const resourcesFor = (identity: ProxyIdentity) => translateView(viewFor(model, identity)).resources;
+
+describe('a bookinfo sidecar (behaviour)', () => {
+  const resources = resourcesFor(sidecar);
+  const request = (host: string, path = '/') => simulateRequest(resources, { listener: 'outbound_http', host, path });
+
+  it('sends reviews.bookinfo to the reviews cluster and its endpoints', () => {
+    expect(request('reviews.bookinfo:9080', '/reviews/1')).toEqual({
+      ok: true,
+      virtualHost: 'reviews.bookinfo',
+      route: 'default',
+      clusters: [{ name: 'outbound|reviews.bookinfo', weight: 1 }],
+      endpoints: ['10.0.1.1:9080', '10.0.1.2:9080'],
+    });
+  });
+
+  it('resolves the short name in its own namespace only', () => {
+    expect(request('reviews')).toMatchObject({ ok: true, clusters: [{ name: 'outbound|reviews.bookinfo' }] });
+    expect(request('checkout.shop')).toMatchObject({ ok: true, clusters: [{ name: 'outbound|checkout.shop' }] });
+    expect(request('checkout')).toEqual({ ok: false, reason: 'no virtual host for checkout' });
+  });
+
+  it('gives an unknown host no route', () => {
+    expect(request('unknown.example:80').ok).toBe(false);
+  });
+
+  it('gives tcp services their own listener and no virtual host', () => {
+    expect(simulateRequest(resources, { listener: 'outbound_tcp|5432|db.shop', host: '', path: '' })).toMatchObject({
+      ok: true,
+      clusters: [{ name: 'outbound|db.shop' }],
+      endpoints: ['10.0.4.1:5432'],
+    });
+    expect(request('db.shop').ok).toBe(false);
+  });
+
+  it('delivers inbound traffic to the local application', () => {
+    expect(simulateRequest(resources, { listener: 'inbound|9080', host: 'anything', path: '/x' })).toMatchObject({
+      ok: true,
+      clusters: [{ name: 'inbound|9080|productpage.bookinfo' }],
+      endpoints: ['127.0.0.1:9080'],
+    });
+  });
+});
+
+describe('a proxyless client (behaviour)', () => {
+  const resources = resourcesFor({ ...sidecar, kind: 'proxyless', service: 'web', namespace: 'shop', port: 0 });
+
+  it('reaches a service through its api_listener by key or short name', () => {
+    for (const listener of ['checkout.shop', 'checkout']) {
+      expect(simulateRequest(resources, { listener, host: listener, path: '/shop.Checkout/Pay' })).toMatchObject({
+        ok: true,
+        clusters: [{ name: 'outbound|checkout.shop' }],
+        endpoints: ['10.0.3.1:7000'],
+      });
+    }
+    expect(simulateRequest(resources, { listener: 'reviews', host: 'reviews', path: '/' })).toEqual({ ok: false, reason: 'no listener reviews' });
+  });
+
+  it('has no STATIC cluster (gRPC NACKs it) and no tcp listener', () => {
+    const clusters = resources[TypeUrl.Cluster].map((r) => (r.value as Record<string, unknown>)['type']);
+    expect(new Set(clusters)).toEqual(new Set(['EDS']));
+    expect(resources[TypeUrl.Listener].map((r) => r.name)).not.toContain('db.shop');
+  });
+});
+
+describe('translateView', () => {
+  it.each<[string, Partial<ProxyIdentity>]>([
+    ['sidecar', {}],
+    ['gateway', { kind: 'gateway' }],
+    ['proxyless', { kind: 'proxyless' }],
+  ])('produces a consistent %s snapshot without diagnostics', (_name, change) => {
+    const result = translateView(viewFor(model, { ...sidecar, ...change }));
+    expect(result.diagnostics).toEqual([]);
+    expect(checkConsistency(result.resources)).toEqual([]);
+    expect(result.resources[TypeUrl.Cluster].length).toBeGreaterThan(0);
+  });
+
+  it('is deterministic', () => {
+    const view = viewFor(model, sidecar);
+    expect(translateView(view)).toEqual(translateView(view));
+  });
+});
+
+describe('checkConsistency', () => {
+  const good = resourcesFor(sidecar);
+  const without = (url: TypeUrl, name: string) => ({ ...good, [url]: good[url].filter((r) => r.name !== name) });
+
+  it('reports a missing ClusterLoadAssignment', () => {
+    expect(checkConsistency(without(TypeUrl.ClusterLoadAssignment, 'outbound|reviews.bookinfo'))).toEqual([
+      'cluster "outbound|reviews.bookinfo" has no ClusterLoadAssignment "outbound|reviews.bookinfo"',
+    ]);
+  });
+
+  it('reports a missing RouteConfiguration', () => {
+    expect(checkConsistency(without(TypeUrl.RouteConfiguration, 'outbound_http'))).toEqual([
+      'listener "outbound_http" names unknown route configuration "outbound_http"',
+    ]);
+  });
+
+  it('reports routes, inline routes and tcp proxies naming unknown clusters', () => {
+    const problems = checkConsistency({
+      ...without(TypeUrl.Cluster, 'outbound|reviews.bookinfo'),
+      [TypeUrl.Cluster]: good[TypeUrl.Cluster].filter((r) => !['outbound|reviews.bookinfo', 'outbound|db.shop', 'inbound|9080|productpage.bookinfo'].includes(r.name)),
+    });
+    expect(problems).toEqual([
+      'route configuration "outbound_http" names unknown cluster "outbound|reviews.bookinfo"',
+      'listener "outbound_tcp|5432|db.shop" names unknown cluster "outbound|db.shop"',
+      'listener "inbound|9080" names unknown cluster "inbound|9080|productpage.bookinfo"',
+    ]);
+  });
+
+  it('reports duplicate names', () => {
+    const first = good[TypeUrl.Cluster][0];
+    if (!first) throw new Error('no cluster');
+    expect(checkConsistency({ ...good, [TypeUrl.Cluster]: [...good[TypeUrl.Cluster], first] })).toEqual([
+      `envoy.config.cluster.v3.Cluster "${first.name}" appears twice`,
+    ]);
+  });
+
+  it('is run by translateView, whose problems become error diagnostics', () => {
+    const reviews = model.services.get('reviews.bookinfo');
+    if (!reviews) throw new Error('no reviews');
+    const broken = { ...reviews, routes: [{ name: 'ghost', match: { pathPrefix: '/' }, to: [{ cluster: 'outbound|ghost.bookinfo', weight: 1 }] }] };
+    const view = viewFor(model, sidecar);
+    const result = translateView({ ...view, visibleServices: view.visibleServices.map((s) => (s === reviews ? broken : s)) });
+    expect(result.diagnostics).toEqual([
+      {
+        severity: 'error',
+        field: 'consistency',
+        message: 'route configuration "outbound_http" names unknown cluster "outbound|ghost.bookinfo"',
+        source: `view ${view.key}`,
+      },
+    ]);
+  });
+});
