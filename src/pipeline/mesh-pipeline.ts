@@ -13,8 +13,7 @@ import { viewFor } from '../model/view.ts';
 import type { RegistryChange, RegistrySnapshot, ServiceKey } from '../registry/types.ts';
 import { formatDiagnostic, type Diagnostic } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
-import { buildClusterLoadAssignment } from '../xds/resources/endpoints.ts';
-import { checkConsistency, translateView } from '../xds/resources/translate.ts';
+import { createTranslationMemo, translateView } from '../xds/resources/translate.ts';
 import { buildSnapshot, resourceSet } from '../xds/cache/snapshot.ts';
 import type { NodeInfo, ResourceSet, Snapshot, SnapshotSource, SnapshotWatch } from '../xds/cache/types.ts';
 import { TypeUrl } from '../xds/type-urls.ts';
@@ -75,6 +74,7 @@ interface ViewEntry {
 export function createMeshPipeline(options: { registry: RegistryFeed; log?: Logger }): MeshPipeline {
   const log = options.log ?? createLogger('pipeline');
   const encoder = createResourceEncoder();
+  const memo = createTranslationMemo();
   const stats: PipelineStats = { flushes: 0, fullBuilds: 0, endpointOnlyBuilds: 0, lastFlushMs: 0, encoded: 0, reused: 0 };
   let model = buildMeshModel(options.registry.snapshot());
   const entries = new Map<string, ViewEntry>();
@@ -93,9 +93,9 @@ export function createMeshPipeline(options: { registry: RegistryFeed; log?: Logg
 
   function buildFull(entry: ViewEntry): void {
     stats.fullBuilds += 1;
-    const result = translateView(entry.view);
+    const result = translateView(entry.view, memo);
     entry.diagnostics = result.diagnostics;
-    const problems = checkConsistency(result.resources);
+    const problems = result.diagnostics.filter((d) => d.severity === 'error' && d.field === 'consistency').map((d) => d.message);
     if (problems.length > 0) {
       entry.lastError = `inconsistent snapshot refused: ${problems.join('; ')}`;
       log.error('keeping the last good snapshot', { view: entry.key, problems });
@@ -113,8 +113,7 @@ export function createMeshPipeline(options: { registry: RegistryFeed; log?: Logg
     const endpoints = new Map(previous.resources[TypeUrl.ClusterLoadAssignment].items);
     for (const service of changed) {
       for (const cluster of service.clusters) {
-        const value = buildClusterLoadAssignment(cluster, entry.view.locality);
-        endpoints.set(cluster.name, encoder.encode(TypeUrl.ClusterLoadAssignment, { name: cluster.name, value }));
+        endpoints.set(cluster.name, encoder.encode(TypeUrl.ClusterLoadAssignment, memo.assignment(cluster, entry.view.locality)));
       }
     }
     entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.ClusterLoadAssignment]: resourceSet(endpoints.values()) });

@@ -122,6 +122,17 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
         };
         return { ok: false, diagnostics: [diagnostic] };
       }
+      // Two instances at one address:port would be one endpoint listed twice: gRPC NACKs that.
+      const sameEndpoint = (current.instances.get(key) ?? []).find((i) => i.id !== v.id && i.address === v.address && i.port === v.port);
+      if (sameEndpoint !== undefined) {
+        const diagnostic: Diagnostic = {
+          severity: 'error',
+          field: 'address',
+          message: `${v.address} port ${v.port} is already registered in ${key} as instance "${sameEndpoint.id}" ` +
+            `(re-register with id "${sameEndpoint.id}" to update it, or deregister it first)`,
+        };
+        return { ok: false, diagnostics: [diagnostic] };
+      }
       const service: ServiceRecord = existing ?? { name: v.service, namespace: v.namespace, protocol: v.protocol ?? 'http' };
       const instance: InstanceRecord = {
         id: v.id, service: v.service, namespace: v.namespace, address: v.address, port: v.port, ports: v.ports,

@@ -75,6 +75,23 @@ describe('mesh pipeline', () => {
     expect(pipeline.views().map((v) => v.proxies).sort()).toEqual([1, 2]);
   });
 
+  it('encodes each per-service resource once, however many views contain it', () => {
+    pipeline = createMeshPipeline({ registry: fakeRegistry(base) });
+    const first = pipeline.watch(sidecar('a', 'reviews', 'shop'), () => undefined).current();
+    const encodedAfterFirst = pipeline.stats().encoded;
+    const second = pipeline.watch(sidecar('b', 'ratings', 'shop'), () => undefined).current();
+    // A different view (own service differs) shares every cluster and CLA object and its bytes.
+    expect(second).not.toBe(first);
+    for (const url of [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]) {
+      for (const [name, resource] of first?.resources[url].items ?? []) {
+        if (!name.startsWith('inbound')) expect(second?.resources[url].items.get(name)).toBe(resource);
+      }
+    }
+    const newlyEncoded = pipeline.stats().encoded - encodedAfterFirst;
+    // Only view-dependent resources are new: listeners and the outbound route configuration.
+    expect(newlyEncoded).toBeLessThanOrEqual((second?.resources[TypeUrl.Listener].items.size ?? 0) + 1);
+  });
+
   it('coalesces a burst of changes into one notification per view', async () => {
     const registry = fakeRegistry(base);
     pipeline = createMeshPipeline({ registry });

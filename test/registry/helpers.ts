@@ -41,5 +41,14 @@ export function recordingLogger(): Logger & { lines: string[] } {
 }
 
 export function instanceInput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { service: 'reviews', namespace: 'bookinfo', address: '10.0.0.1', port: 9080, ...overrides };
+  // Instances with distinct ids get distinct addresses by default: one address:port is one instance.
+  const id = overrides['id'];
+  const address = typeof id === 'string' ? `10.0.${addressByte(id)}.1` : '10.0.0.1';
+  return { service: 'reviews', namespace: 'bookinfo', address, port: 9080, ...overrides };
+}
+
+function addressByte(id: string): number {
+  let hash = 7;
+  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) % 251;
+  return hash + 1;
 }

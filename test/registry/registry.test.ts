@@ -79,10 +79,26 @@ describe('registry', () => {
       expect(conflict.diagnostics[0]?.message).toMatch(/http/);
     }
     // Omitting the protocol joins the existing service.
-    const joined = await registry.register(instanceInput({ service: 'echo', id: 'y' }), 'api');
+    const joined = await registry.register(instanceInput({ service: 'echo', id: 'y', address: '10.9.9.9' }), 'api');
     expect(joined.ok).toBe(true);
     expect(registry.snapshot().services.get('echo.bookinfo')?.protocol).toBe('grpc');
     expect(registry.snapshot().instances.get('echo.bookinfo')?.length).toBe(2);
+  });
+
+  it('refuses a second instance id at an address:port the service already has, naming the first', async () => {
+    const registry = await newRegistry();
+    expect((await registry.register(instanceInput({ service: 'echo', id: 'a', address: '10.0.0.1', port: 80 }), 'api')).ok).toBe(true);
+    const duplicate = await registry.register(instanceInput({ service: 'echo', id: 'a-again', address: '10.0.0.1', port: 80 }), 'api');
+    expect(duplicate.ok).toBe(false);
+    if (!duplicate.ok) {
+      expect(duplicate.diagnostics[0]?.field).toBe('address');
+      expect(duplicate.diagnostics[0]?.message).toMatch(/"a"/);
+    }
+    // The same id may re-register (an update), and another port or service is a different endpoint.
+    expect((await registry.register(instanceInput({ service: 'echo', id: 'a', address: '10.0.0.1', port: 80, weight: 3 }), 'api')).ok).toBe(true);
+    expect((await registry.register(instanceInput({ service: 'echo', id: 'b', address: '10.0.0.1', port: 81 }), 'api')).ok).toBe(true);
+    expect((await registry.register(instanceInput({ service: 'other', id: 'a-again', address: '10.0.0.1', port: 80 }), 'api')).ok).toBe(true);
+    expect(registry.snapshot().instances.get('echo.bookinfo')?.map((i) => i.id)).toEqual(['a', 'b']);
   });
 
   it('deregisters instances and deletes services with their instances', async () => {

@@ -1,4 +1,6 @@
 /** `trellis bootstrap`: prints an Envoy bootstrap (YAML) or, with --grpc, the gRPC xDS bootstrap (JSON). */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { stringify } from 'yaml';
 import { envoyBootstrapJson, grpcBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
 import { PROTOCOLS, type Protocol } from '../../registry/types.ts';
@@ -52,7 +54,9 @@ export const bootstrapCommand: Command = {
       namespace: get('namespace') ?? 'default',
       xdsAddress,
       ...optionalEntries({
-        nodeId: get('node-id'),
+        // Node ids tell proxies apart in status and CSDS: without an address to build one from,
+        // give each printed bootstrap its own.
+        nodeId: get('node-id') ?? (get('address') ? undefined : `${values['grpc'] === true ? 'proxyless' : 'sidecar'}~${hostname()}-${randomBytes(3).toString('hex')}~${service}.${get('namespace') ?? 'default'}`),
         address: get('address'),
         port: numberFlag('port'),
         protocol: protocol as Protocol | undefined,

@@ -1,7 +1,8 @@
 /**
  * Proxyless gRPC (`@grpc/grpc-js-xds`) listeners.
  * - Client: an `api_listener` per http/grpc service, named by its key (and by its short name when
- *   the proxy is in the same namespace, since `xds:///<name>` asks for the name as written),
+ *   the proxy is in the same namespace, since `xds:///<name>` asks for the name as written), each
+ *   also with `:<port>` when the service has a port (`xds:///echo.demo:50051`),
  *   whose HCM takes routes by RDS from the RouteConfiguration named by the service key.
  * - Server (gRFC A36): `grpc/server?xds.resource.listening_address=<host>:<port>` with `address`
  *   equal to the bind address, one filter chain without filter_chain_match, an inline route
@@ -16,7 +17,8 @@ import { isHttpService } from './routes.ts';
 /** Client listeners for `service` as seen from `proxyNamespace`; [] for tcp services. */
 export function buildApiListeners(service: ServiceModel, proxyNamespace: string): EnvoyObject[] {
   if (!isHttpService(service)) return [];
-  const names = service.namespace === proxyNamespace ? [service.key, service.name] : [service.key];
+  const bare = service.namespace === proxyNamespace ? [service.key, service.name] : [service.key];
+  const names = service.port > 0 ? bare.flatMap((n) => [n, `${n}:${service.port}`]) : bare;
   return names.map((name) => ({
     name,
     api_listener: { api_listener: buildHttpConnectionManager(service.key, { rds: service.key }, 'outbound') },

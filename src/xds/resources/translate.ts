@@ -7,7 +7,7 @@
  * Translation is pure. The result is checked with `checkConsistency`; problems come back as
  * error diagnostics (field `consistency`), and the pipeline refuses such a snapshot.
  */
-import type { ProxyView } from '../../model/types.ts';
+import type { ClusterModel, Locality, ProxyView, ServiceModel } from '../../model/types.ts';
 import type { Diagnostic } from '../../util/errors.ts';
 import { TypeUrl } from '../type-urls.ts';
 import { buildCluster, buildInboundCluster } from './clusters.ts';
@@ -30,14 +30,68 @@ export interface TranslationResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/**
+ * Builders whose output depends only on a model object (and the proxy's locality or namespace),
+ * memoized by object identity. The model reuses unchanged objects, so a rebuild hands back the
+ * same resource objects, which the pipeline's encoder then never encodes twice. Entries die with
+ * their model objects.
+ */
+export interface TranslationMemo {
+  cluster(c: ClusterModel): NamedResource;
+  assignment(c: ClusterModel, proxyLocality: Locality): NamedResource;
+  serviceRoute(service: ServiceModel): NamedResource;
+  apiListeners(service: ServiceModel, proxyNamespace: string): readonly NamedResource[];
+}
+
+/** A memo for `translateView`; one per pipeline. */
+export function createTranslationMemo(): TranslationMemo {
+  const clusters = new WeakMap<ClusterModel, NamedResource>();
+  const assignments = new WeakMap<ClusterModel, Map<string, NamedResource>>();
+  const serviceRoutes = new WeakMap<ServiceModel, NamedResource>();
+  const apiListeners = new WeakMap<ServiceModel, Map<string, readonly NamedResource[]>>();
+  const nested = <K extends object, V>(map: WeakMap<K, Map<string, V>>, key: K, inner: string, build: () => V): V => {
+    let byInner = map.get(key);
+    if (!byInner) map.set(key, (byInner = new Map()));
+    let value = byInner.get(inner);
+    if (value === undefined) byInner.set(inner, (value = build()));
+    return value;
+  };
+  return {
+    cluster: (c) => {
+      let value = clusters.get(c);
+      if (!value) clusters.set(c, (value = named(buildCluster(c))));
+      return value;
+    },
+    assignment: (c, locality) =>
+      nested(assignments, c, `${locality.region}\0${locality.zone}\0${locality.subZone}`, () => ({
+        name: c.name,
+        value: buildClusterLoadAssignment(c, locality),
+      })),
+    serviceRoute: (service) => {
+      let value = serviceRoutes.get(service);
+      if (!value) serviceRoutes.set(service, (value = named(buildServiceRouteConfig(service))));
+      return value;
+    },
+    apiListeners: (service, namespace) => nested(apiListeners, service, namespace, () => buildApiListeners(service, namespace).map(named)),
+  };
+}
+
+/** Builds without memoizing (tests, one-off translations). */
+const UNMEMOIZED: TranslationMemo = {
+  cluster: (c) => named(buildCluster(c)),
+  assignment: (c, locality) => ({ name: c.name, value: buildClusterLoadAssignment(c, locality) }),
+  serviceRoute: (service) => named(buildServiceRouteConfig(service)),
+  apiListeners: (service, namespace) => buildApiListeners(service, namespace).map(named),
+};
+
 /** Every resource for `view`, by type URL (each list in a stable order), plus diagnostics. */
-export function translateView(view: ProxyView): TranslationResult {
+export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZED): TranslationResult {
   const clusters: NamedResource[] = [];
   const assignments: NamedResource[] = [];
   for (const service of view.visibleServices) {
     for (const cluster of service.clusters) {
-      clusters.push(named(buildCluster(cluster)));
-      assignments.push({ name: cluster.name, value: buildClusterLoadAssignment(cluster, view.locality) });
+      clusters.push(memo.cluster(cluster));
+      assignments.push(memo.assignment(cluster, view.locality));
     }
   }
 
@@ -47,10 +101,10 @@ export function translateView(view: ProxyView): TranslationResult {
   if (view.kind === 'proxyless') {
     const httpServices = view.visibleServices.filter(isHttpService);
     listeners = [
-      ...httpServices.flatMap((service) => buildApiListeners(service, view.namespace)),
-      ...view.serverListeners.map(buildServerListener),
-    ].map(named);
-    routeConfigs = httpServices.map((service) => named(buildServiceRouteConfig(service)));
+      ...httpServices.flatMap((service) => memo.apiListeners(service, view.namespace)),
+      ...view.serverListeners.map((l) => named(buildServerListener(l))),
+    ];
+    routeConfigs = httpServices.map((service) => memo.serviceRoute(service));
   } else {
     const inbound = buildInboundCluster(view);
     if (inbound) clusters.push(named(inbound));

@@ -106,10 +106,11 @@ describe('HTTP filters', () => {
 });
 
 describe('buildApiListeners', () => {
-  it('names the listener by key, and also by short name in the same namespace', () => {
+  it('names the listener by key, and also by short name in the same namespace, each with and without the port', () => {
     const api = service('echo', 'default', 'grpc', 50051);
-    expect(buildApiListeners(api, 'default').map((l) => l['name'])).toEqual(['echo.default', 'echo']);
-    expect(buildApiListeners(api, 'other').map((l) => l['name'])).toEqual(['echo.default']);
+    expect(buildApiListeners(api, 'default').map((l) => l['name'])).toEqual(['echo.default', 'echo.default:50051', 'echo', 'echo:50051']);
+    expect(buildApiListeners(api, 'other').map((l) => l['name'])).toEqual(['echo.default', 'echo.default:50051']);
+    expect(buildApiListeners(service('echo', 'default', 'grpc', 0), 'other').map((l) => l['name'])).toEqual(['echo.default']);
     for (const l of buildApiListeners(api, 'default')) {
       expectValidEnvoy(TypeUrl.Listener, l);
       const hcm = (l['api_listener'] as { api_listener: Record<string, unknown> }).api_listener;

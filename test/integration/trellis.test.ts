@@ -1,0 +1,136 @@
+/**
+ * Trellis assembled by startTrellis (the composition root), driven through its real sockets: the
+ * HTTP API, the CLI (in-process) and an Envoy-like ADS client.
+ */
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/cli/main.ts';
+import { DEFAULT_OPTIONS, startTrellis, type RunningTrellis } from '../../src/main.ts';
+import { connect, type AdsClient } from '../../src/xds/client/ads-client.ts';
+import { TypeUrl } from '../../src/xds/type-urls.ts';
+
+let dataDir: string;
+let trellis: RunningTrellis;
+const clients: AdsClient[] = [];
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    errors.push(String(chunk));
+    return true;
+  });
+  try {
+    const code = await runCli([...args, '--data', dataDir], (text) => lines.push(text));
+    return { code, out: lines.join('\n'), err: errors.join('') };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+function sidecarClient(service: string, namespace: string, address: string, port: number): AdsClient {
+  const client = connect(trellis.xdsAddress, {
+    id: `sidecar~${address}~${service}.${namespace}`,
+    cluster: service,
+    metadata: { 'trellis.kind': 'sidecar', 'trellis.service': service, 'trellis.namespace': namespace, 'trellis.address': address, 'trellis.port': port },
+    locality: { region: 'us-east', zone: 'a' },
+    user_agent_name: 'envoy',
+  }, 'sotw');
+  clients.push(client);
+  return client;
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'trellis-it-'));
+  trellis = await startTrellis({
+    ...DEFAULT_OPTIONS,
+    xdsPort: 0,
+    apiPort: 0,
+    dataDir,
+    examples: ['examples/bookinfo'],
+    proxyGraceMs: 300,
+  });
+});
+
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await trellis?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('trellis assembled', () => {
+  it('writes server.json and an owner-only admin token, and the CLI finds both', async () => {
+    const server = JSON.parse(await readFile(join(dataDir, 'server.json'), 'utf8')) as Record<string, unknown>;
+    expect(server['api']).toBe(trellis.apiUrl);
+    expect(server['xds']).toBe(trellis.xdsAddress);
+    expect((await stat(join(dataDir, 'admin.token'))).mode & 0o077).toBe(0);
+    const { code, out } = await cli('services', '--namespace', 'bookinfo');
+    expect(code).toBe(0);
+    expect(out).toMatch(/reviews\s+bookinfo\s+http\s+3/);
+  });
+
+  it('registers through the CLI, and a bad registration names every bad field', async () => {
+    const ok = await cli('register', '--service', 'ratings', '--namespace', 'bookinfo', '--address', '127.0.0.77', '--port', '9080', '--label', 'version=v9');
+    expect(ok.code).toBe(0);
+    const bad = await cli('register', '--service', 'Ratings!', '--address', '999.1.1.1', '--port', '0');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/service/);
+    expect(bad.err).toMatch(/address/);
+    expect(bad.err).toMatch(/port/);
+    const usage = await cli('register', '--service', 'x');
+    expect(usage.code).toBe(2);
+    expect(usage.err).toMatch(/--address is required/);
+  });
+
+  it('serves a sidecar, pushes a registry change to it, and reports it in status', async () => {
+    const client = sidecarClient('productpage', 'bookinfo', '127.0.0.60', 9080);
+    await client.waitFor((c) => c.resources(TypeUrl.ClusterLoadAssignment).has('outbound|reviews.bookinfo') && c.resources(TypeUrl.RouteConfiguration).has('outbound_http'), 5000);
+    expect([...client.resources(TypeUrl.Listener).keys()].sort()).toEqual(['inbound|9080', 'outbound_http']);
+
+    const endpointsOf = (c: AdsClient): string[] => {
+      const cla = c.decoded(TypeUrl.ClusterLoadAssignment, 'outbound|details.bookinfo') as
+        | { endpoints?: Array<{ lb_endpoints?: Array<{ endpoint?: { address?: { socket_address?: { address?: string } } } }> }> }
+        | undefined;
+      return (cla?.endpoints ?? []).flatMap((l) => (l.lb_endpoints ?? []).map((e) => e.endpoint?.address?.socket_address?.address ?? ''));
+    };
+    expect(endpointsOf(client)).toEqual(['127.0.0.11']);
+    expect((await cli('register', '--service', 'details', '--namespace', 'bookinfo', '--address', '127.0.0.12', '--port', '9080')).code).toBe(0);
+    await client.waitFor((c) => endpointsOf(c).includes('127.0.0.12'), 5000);
+
+    // The proxy's own auto-registration may cause one more push: wait until everything is ACKed.
+    await vi.waitFor(async () => {
+      const status = await cli('status', '--json');
+      const proxies = (JSON.parse(status.out) as { proxies: Array<Record<string, unknown>> }).proxies;
+      const mine = proxies.find((p) => p['nodeId'] === 'sidecar~127.0.0.60~productpage.bookinfo');
+      const types = mine?.['types'] as Record<string, { versionSent?: string; versionAcked?: string }>;
+      for (const t of ['CDS', 'EDS', 'LDS', 'RDS']) {
+        expect(types[t]?.versionSent).toBeTruthy();
+        expect(types[t]?.versionAcked).toBe(types[t]?.versionSent);
+      }
+    }, { timeout: 5000, interval: 50 });
+    const table = await cli('status');
+    expect(table.out).toMatch(/sidecar~127\.0\.0\.60~productpage\.bookinfo\s+productpage\.bookinfo\s+sotw/);
+  });
+
+  it('registers a connecting proxy automatically and removes it after the grace period', async () => {
+    const instances = async (): Promise<string[]> => {
+      const response = await fetch(`${trellis.apiUrl}/api/v1/services/bookinfo/ratings`);
+      const body = (await response.json()) as { instances: Array<{ id: string }> };
+      return body.instances.map((i) => i.id);
+    };
+    const client = sidecarClient('ratings', 'bookinfo', '127.0.0.61', 9080);
+    await client.waitFor((c) => c.acceptedVersion(TypeUrl.Listener) !== undefined, 5000);
+    await vi.waitFor(async () => expect(await instances()).toContain('127.0.0.61:9080'), { timeout: 3000 });
+    client.close();
+    await vi.waitFor(async () => expect(await instances()).not.toContain('127.0.0.61:9080'), { timeout: 5000, interval: 100 });
+  });
+
+  it('prints an Envoy bootstrap pointing at this server', async () => {
+    const { code, out } = await cli('bootstrap', '--service', 'reviews', '--namespace', 'bookinfo');
+    expect(code).toBe(0);
+    expect(out).toContain(`port_value: ${trellis.xdsAddress.split(':')[1]}`);
+    expect(out).toContain('trellis.service: reviews');
+  });
+});
