@@ -30,14 +30,14 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   }
 }
 
-function sidecarClient(service: string, namespace: string, address: string, port: number): AdsClient {
+function sidecarClient(service: string, namespace: string, address: string, port: number, mode: 'sotw' | 'delta' = 'sotw'): AdsClient {
   const client = connect(trellis.xdsAddress, {
     id: `sidecar~${address}~${service}.${namespace}`,
     cluster: service,
     metadata: { 'trellis.kind': 'sidecar', 'trellis.service': service, 'trellis.namespace': namespace, 'trellis.address': address, 'trellis.port': port },
     locality: { region: 'us-east', zone: 'a' },
     user_agent_name: 'envoy',
-  }, 'sotw');
+  }, mode);
   clients.push(client);
   return client;
 }
@@ -125,6 +125,25 @@ describe('trellis assembled', () => {
     await vi.waitFor(async () => expect(await instances()).toContain('127.0.0.61:9080'), { timeout: 3000 });
     client.close();
     await vi.waitFor(async () => expect(await instances()).not.toContain('127.0.0.61:9080'), { timeout: 5000, interval: 100 });
+  });
+
+  it('serves delta streams: only the changed resource on a change, nothing unchanged on reconnect', async () => {
+    const client = sidecarClient('details', 'bookinfo', '127.0.0.62', 9080, 'delta');
+    await client.waitFor((c) => c.resources(TypeUrl.ClusterLoadAssignment).has('outbound|ratings.bookinfo') && c.resources(TypeUrl.RouteConfiguration).has('outbound_http'), 5000);
+    // Let the proxy's own auto-registration settle before counting.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = client.responses.length;
+    expect((await cli('register', '--service', 'ratings', '--namespace', 'bookinfo', '--address', '127.0.0.78', '--port', '9080')).code).toBe(0);
+    await client.waitFor((c) => c.responses.slice(before).some((r) => r.names.includes('outbound|ratings.bookinfo')), 5000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const changed = client.responses.slice(before);
+    expect(changed.flatMap((r) => r.names)).toEqual(['outbound|ratings.bookinfo']);
+
+    const beforeReconnect = client.responses.length;
+    client.reconnect();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const resent = client.responses.slice(beforeReconnect).flatMap((r) => r.names);
+    expect(resent).toEqual([]);
   });
 
   it('prints an Envoy bootstrap pointing at this server', async () => {

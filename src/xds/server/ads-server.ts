@@ -54,9 +54,12 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
         ...(options.onStreamOpen ? { onOpen: options.onStreamOpen } : {}),
         ...(options.onStreamClose ? { onClose: options.onStreamClose } : {}),
       };
+      const onNack = (typeUrl: string, version: string, message: string): void =>
+        log.warn('proxy rejected a response (NACK)', { streamId, node: session.node()?.info.id, typeUrl, version, message });
       const engineOptions = (outbox: Outbox) => ({
         outbox,
         onUnknownType,
+        onNack,
         ...(controlPlane ? { controlPlane } : {}),
       });
       const session =

@@ -50,6 +50,8 @@ export interface DeltaEngineOptions {
   readonly outbox: Outbox;
   readonly controlPlane?: Uint8Array;
   readonly onUnknownType?: (typeUrl: string) => void;
+  /** Called when the client rejects a response (for logs; the state is in status()). */
+  readonly onNack?: (typeUrl: string, version: string, message: string) => void;
 }
 
 // Decoding a cluster for its EDS name is done once per encoded resource, shared by streams.
@@ -81,6 +83,7 @@ export function createDeltaEngine(options: DeltaEngineOptions): StreamEngine<Del
     if (request.errorDetail) {
       const { code, message } = request.errorDetail;
       state.nack = { version: state.sent.version, code, message, at: new Date().toISOString() };
+      options.onNack?.(state.typeUrl, state.sent.version, message);
       for (const item of state.sent.upserts) state.nacked.set(item.name, { ...state.nack, version: item.version });
     } else {
       state.ackedVersion = state.sent.version;

@@ -37,6 +37,8 @@ export interface SotwEngineOptions {
   readonly controlPlane?: Uint8Array;
   /** Called for requests naming a type the server does not serve. */
   readonly onUnknownType?: (typeUrl: string) => void;
+  /** Called when the client rejects a response (for logs; the state is in status()). */
+  readonly onNack?: (typeUrl: string, version: string, message: string) => void;
 }
 
 function isWildcard(state: SotwTypeState): boolean {
@@ -97,6 +99,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
       if (request.errorDetail) {
         const { code, message } = request.errorDetail;
         state.nack = { version: state.sent.prepared.version, code, message, at: new Date().toISOString(), prepared: state.sent.prepared };
+        options.onNack?.(state.typeUrl, state.sent.prepared.version, message);
       } else {
         state.acked = state.sent.prepared;
       }
