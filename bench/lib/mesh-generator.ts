@@ -38,12 +38,17 @@ export function namespaceOf(index: number, namespaces: number): string {
   return `ns-${index % namespaces}`;
 }
 
-/** Registration inputs (as the HTTP API takes them) for the whole mesh. */
+/**
+ * Registration inputs (as the HTTP API takes them) for the whole mesh, services in index order,
+ * each service's endpoints together. Equal specs give equal output.
+ */
 export function generateInstances(spec: MeshSpec): Array<Record<string, unknown>> {
   const random = seededRandom(spec.seed ?? 1);
   const namespaces = spec.namespaces ?? 10;
   const out: Array<Record<string, unknown>> = [];
   for (let s = 0; s < spec.services; s += 1) {
+    // Protocol belongs to the service: the registry refuses instances that disagree on it.
+    const protocol = random() < 0.2 ? 'grpc' : 'http';
     for (let e = 0; e < spec.endpointsPerService; e += 1) {
       const n = s * spec.endpointsPerService + e;
       const locality = ZONES[Math.floor(random() * ZONES.length)] ?? ZONES[0];
@@ -52,7 +57,7 @@ export function generateInstances(spec: MeshSpec): Array<Record<string, unknown>
         namespace: namespaceOf(s, namespaces),
         address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
         port: 8080,
-        protocol: random() < 0.2 ? 'grpc' : 'http',
+        protocol,
         labels: { version: random() < 0.5 ? 'v1' : 'v2' },
         locality,
         weight: 1 + Math.floor(random() * 3),

@@ -42,23 +42,30 @@ export function machineDescription(): string {
   return `${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
 }
 
+/** One section per result (scenario and sizes as its heading), then the notes. */
 export function toMarkdown(results: readonly ScenarioResult[], machine: string): string {
-  const lines = [`# Trellis benchmark`, '', `Machine: ${machine}`, '', '| scenario | sizes | metric | value | unit | target | met |', '|---|---|---|---|---|---|---|'];
+  const lines = ['# Trellis benchmark', '', `Machine: ${machine}`];
   for (const result of results) {
     const sizes = Object.entries(result.sizes).map(([k, v]) => `${k}=${v}`).join(' ');
+    lines.push('', `## ${result.name} (${sizes})`, '', '| metric | value | unit | target | met |', '|---|---:|---|---|---|');
     for (const metric of result.metrics) {
       const met = metric.met === undefined ? '' : metric.met ? 'yes' : '**no**';
-      lines.push(`| ${result.name} | ${sizes} | ${metric.name} | ${metric.value} | ${metric.unit} | ${metric.target ?? ''} | ${met} |`);
+      lines.push(`| ${metric.name} | ${metric.value} | ${metric.unit} | ${metric.target ?? ''} | ${met} |`);
     }
+    if ((result.notes ?? []).length > 0) lines.push('');
+    for (const note of result.notes ?? []) lines.push(`- ${note}`);
   }
-  for (const result of results) for (const note of result.notes ?? []) lines.push('', `- ${result.name}: ${note}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes bench/results/<date>.json and .md; returns the JSON path. */
+/**
+ * Writes `<dir>/<date>T<hhmm>.json` and `.md` (UTC; the time keeps a second run on the same day,
+ * e.g. of one scenario, from overwriting the first); returns the JSON path.
+ */
 export async function writeReport(dir: string, results: readonly ScenarioResult[]): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const stamp = new Date().toISOString().slice(0, 10);
+  const iso = new Date().toISOString();
+  const stamp = `${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}`;
   const machine = machineDescription();
   const jsonPath = join(dir, `${stamp}.json`);
   await writeFile(jsonPath, `${JSON.stringify(results.map((r) => ({ ...r, machine })), null, 2)}\n`);

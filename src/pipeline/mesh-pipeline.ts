@@ -107,16 +107,28 @@ export function createMeshPipeline(options: { registry: RegistryFeed; log?: Logg
     entry.lastError = undefined;
   }
 
-  /** Rebuilds only the endpoints of `changed` services; everything else is shared with the old snapshot. */
-  function buildEndpointsOnly(entry: ViewEntry, previous: Snapshot, changed: readonly ServiceModel[]): void {
+  /**
+   * Rebuilds only the endpoints of `changed` services; everything else is shared with the old
+   * snapshot. Views whose endpoint sets had the same content and whose proxies share a locality get
+   * the same new set, so it is built once per flush (`sharedSets`, keyed by content version).
+   */
+  function buildEndpointsOnly(entry: ViewEntry, previous: Snapshot, changed: readonly ServiceModel[], sharedSets: Map<string, ResourceSet>): void {
     stats.endpointOnlyBuilds += 1;
-    const endpoints = new Map(previous.resources[TypeUrl.ClusterLoadAssignment].items);
-    for (const service of changed) {
-      for (const cluster of service.clusters) {
-        endpoints.set(cluster.name, encoder.encode(TypeUrl.ClusterLoadAssignment, memo.assignment(cluster, entry.view.locality)));
+    const before = previous.resources[TypeUrl.ClusterLoadAssignment];
+    const { region, zone, subZone } = entry.view.locality;
+    const key = [before.version, region, zone, subZone, ...changed.map((s) => s.key)].join('\0');
+    let endpointsSet = sharedSets.get(key);
+    if (!endpointsSet) {
+      const endpoints = new Map(before.items);
+      for (const service of changed) {
+        for (const cluster of service.clusters) {
+          endpoints.set(cluster.name, encoder.encode(TypeUrl.ClusterLoadAssignment, memo.assignment(cluster, entry.view.locality)));
+        }
       }
+      endpointsSet = resourceSet(endpoints.values());
+      sharedSets.set(key, endpointsSet);
     }
-    entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.ClusterLoadAssignment]: resourceSet(endpoints.values()) });
+    entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.ClusterLoadAssignment]: endpointsSet });
   }
 
   function flush(): void {
@@ -131,21 +143,22 @@ export function createMeshPipeline(options: { registry: RegistryFeed; log?: Logg
     pendingEndpointChanges.clear();
     pendingServiceChange = false;
     stats.flushes += 1;
+    const sharedSets = new Map<string, ResourceSet>();
 
     for (const entry of [...entries.values()]) {
       const oldSnapshot = entry.snapshot;
-      const view = viewFor(model, entry.identity);
-      const keyChanged = view.key !== entry.key;
-      entry.view = view;
       const touched = endpointKeys
         .filter((key) => entry.visibleKeys.has(key))
         .map((key) => model.services.get(key))
         .filter((service): service is ServiceModel => service !== undefined);
-      if (keyChanged) rekey(entry, view);
-      if (!serviceChange && !keyChanged && oldSnapshot && touched.every((s) => endpointOnly(previousModel, s))) {
+      // Endpoints cannot change a view (its key covers no endpoint), so the view is kept as is.
+      if (!serviceChange && oldSnapshot && touched.every((s) => endpointOnly(previousModel, s))) {
         if (touched.length === 0) continue;
-        buildEndpointsOnly(entry, oldSnapshot, touched);
+        buildEndpointsOnly(entry, oldSnapshot, touched, sharedSets);
       } else {
+        const view = viewFor(model, entry.identity);
+        if (view.key !== entry.key) rekey(entry, view);
+        entry.view = view;
         buildFull(entry);
       }
       if (entry.snapshot && entry.snapshot.version !== oldSnapshot?.version) notify(entry);

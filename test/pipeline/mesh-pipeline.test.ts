@@ -146,6 +146,24 @@ describe('mesh pipeline', () => {
     expect(reviewsSeen).toHaveLength(1);
   });
 
+  it('builds the new endpoint set once for every view with the same endpoints and locality', () => {
+    const registry = fakeRegistry(base);
+    pipeline = createMeshPipeline({ registry });
+    const reviews = pipeline.watch(sidecar('a', 'reviews', 'shop'), () => undefined);
+    const ratings = pipeline.watch(sidecar('b', 'ratings', 'shop'), () => undefined);
+    const elsewhere = pipeline.watch(sidecar('c', 'ratings', 'shop', 'b'), () => undefined);
+    registry.publish(
+      withInstances(base, 'ratings.shop', [instanceRecord({ service: 'ratings', namespace: 'shop', address: '10.0.1.9', port: 9080 })]),
+      { endpointsChanged: ['ratings.shop'], servicesChanged: [] },
+    );
+    pipeline.flushNow();
+    const eds = (w: typeof reviews) => w.current()?.resources[TypeUrl.ClusterLoadAssignment];
+    expect(eds(reviews)).toBe(eds(ratings));
+    // Another zone orders priorities differently: its own set.
+    expect(eds(elsewhere)).not.toBe(eds(reviews));
+    expect(eds(reviews)?.items.get('outbound|ratings.shop')?.version).not.toBe(undefined);
+  });
+
   it('does not notify when a change leaves a view identical', async () => {
     const registry = fakeRegistry(base);
     pipeline = createMeshPipeline({ registry });

@@ -4,7 +4,7 @@
  * only new or changed resources plus removed names. Same single in-flight, ACK/NACK, ordering
  * and warming rules as SotW.
  */
-import type { EncodedResource, Snapshot } from '../cache/types.ts';
+import type { EncodedResource, ResourceSet, Snapshot } from '../cache/types.ts';
 import { FULL_STATE_TYPES, isKnownTypeUrl, PUSH_ORDER, TYPE_SHORT_NAMES, TypeUrl } from '../type-urls.ts';
 import { nextNonce } from './nonce.ts';
 import { edsNameOfCluster, splitAny } from './proto-scan.ts';
@@ -37,12 +37,44 @@ interface DeltaTypeState {
   /** Resources whose last sent version was NACKed, with that NACK. */
   readonly nacked: Map<string, NackInfo>;
   dirty: boolean;
+  /**
+   * The resource set the client was last brought fully in line with (every in-scope name at its
+   * version, nothing else held), or undefined after a subscription change. When set, the next
+   * plan is the shared difference between that set and the new one instead of a walk over every
+   * subscribed name.
+   */
+  syncedWith: ResourceSet | undefined;
+}
+
+interface SetDiff {
+  readonly changed: readonly EncodedResource[];
+  readonly removed: readonly string[];
+}
+
+// Differences between consecutive resource sets, computed once and shared by every stream.
+const diffs = new WeakMap<ResourceSet, WeakMap<ResourceSet, SetDiff>>();
+
+function diffSets(from: ResourceSet, to: ResourceSet): SetDiff {
+  let byTarget = diffs.get(from);
+  if (!byTarget) diffs.set(from, (byTarget = new WeakMap()));
+  let diff = byTarget.get(to);
+  if (!diff) {
+    const changed: EncodedResource[] = [];
+    for (const item of to.items.values()) if (from.items.get(item.name)?.version !== item.version) changed.push(item);
+    const removed: string[] = [];
+    for (const name of from.items.keys()) if (!to.items.has(name)) removed.push(name);
+    diff = { changed, removed };
+    byTarget.set(to, diff);
+  }
+  return diff;
 }
 
 interface DeltaPlan {
   readonly version: string;
   readonly upserts: readonly EncodedResource[];
   readonly removed: readonly string[];
+  /** The set the plan brings the client in line with. */
+  readonly from: ResourceSet;
 }
 
 /** Options for a delta engine. */
@@ -79,7 +111,8 @@ export function createDeltaEngine(options: DeltaEngineOptions): StreamEngine<Del
   const applyAck = (state: DeltaTypeState, request: DeltaRequest): void => {
     if (!state.sent || !state.inFlight || request.responseNonce !== state.sent.nonce) return;
     state.inFlight = false;
-    state.dirty = true;
+    // Nothing changed while the response was in flight: re-planning would find nothing to send.
+    state.dirty ||= state.syncedWith === undefined || snapshot?.resources[state.typeUrl] !== state.syncedWith || state.forced.size > 0;
     if (request.errorDetail) {
       const { code, message } = request.errorDetail;
       state.nack = { version: state.sent.version, code, message, at: new Date().toISOString() };
@@ -92,6 +125,7 @@ export function createDeltaEngine(options: DeltaEngineOptions): StreamEngine<Del
   };
 
   const applySubscriptions = (state: DeltaTypeState, request: DeltaRequest): void => {
+    if (request.subscribe.length > 0 || request.unsubscribe.length > 0) state.syncedWith = undefined;
     for (const name of request.subscribe) {
       if (name === '*') state.wildcard = true;
       else if (!state.names.has(name)) {
@@ -133,6 +167,7 @@ export function createDeltaEngine(options: DeltaEngineOptions): StreamEngine<Del
         nack: undefined,
         nacked: new Map(),
         dirty: true,
+        syncedWith: undefined,
       };
       states.set(typeUrl, state);
     } else {
@@ -141,9 +176,8 @@ export function createDeltaEngine(options: DeltaEngineOptions): StreamEngine<Del
     applySubscriptions(state, request);
   };
 
-  const planFor = (state: DeltaTypeState): DeltaPlan | undefined => {
-    if (!state.dirty || !snapshot) return undefined;
-    const set = snapshot.resources[state.typeUrl];
+  /** Every in-scope resource the client lacks or holds at another version, and what it must drop. */
+  const fullPlan = (state: DeltaTypeState, set: ResourceSet): { upserts: EncodedResource[]; removed: string[] } => {
     const upserts: EncodedResource[] = [];
     const consider = (item: EncodedResource): void => {
       if (state.has.get(item.name)?.version !== item.version || state.forced.has(item.name)) upserts.push(item);
@@ -158,14 +192,32 @@ export function createDeltaEngine(options: DeltaEngineOptions): StreamEngine<Del
     const removed: string[] = [];
     for (const name of state.has.keys()) if (!set.items.has(name) || !inScope(state, name)) removed.push(name);
     for (const name of state.missing) if (!set.items.has(name) && !state.has.has(name)) removed.push(name);
+    return { upserts, removed };
+  };
+
+  /** The same result as fullPlan when the client is in line with `from`, in O(changes). */
+  const diffPlan = (state: DeltaTypeState, from: ResourceSet, set: ResourceSet): { upserts: EncodedResource[]; removed: string[] } => {
+    const diff = diffSets(from, set);
+    return {
+      upserts: diff.changed.filter((item) => inScope(state, item.name) && state.has.get(item.name)?.version !== item.version),
+      removed: diff.removed.filter((name) => state.has.has(name)),
+    };
+  };
+
+  const planFor = (state: DeltaTypeState): DeltaPlan | undefined => {
+    if (!state.dirty || !snapshot) return undefined;
+    const set = snapshot.resources[state.typeUrl];
+    const canDiff = state.syncedWith !== undefined && state.forced.size === 0 && state.missing.size === 0;
+    const { upserts, removed } = canDiff && state.syncedWith ? diffPlan(state, state.syncedWith, set) : fullPlan(state, set);
     // The first response is always sent: Envoy finishes initialisation of a type on it.
     if (upserts.length === 0 && removed.length === 0 && state.answered) {
       state.dirty = false;
       state.missing.clear();
       state.forced.clear();
+      state.syncedWith = set;
       return undefined;
     }
-    return { version: set.version, upserts, removed };
+    return { version: set.version, upserts, removed, from: set };
   };
 
   const stepFor = (state: DeltaTypeState): PumpStep<DeltaPlan> => ({
@@ -184,6 +236,7 @@ export function createDeltaEngine(options: DeltaEngineOptions): StreamEngine<Del
       const names = new Set(plan.upserts.map((item) => item.name));
       for (const name of plan.removed) names.add(name);
       state.sent = { nonce, version: plan.version, upserts: plan.upserts, names };
+      state.syncedWith = plan.from;
       state.inFlight = true;
       state.answered = true;
       state.dirty = false;

@@ -1,0 +1,127 @@
+/**
+ * The convergence floor: a minimal ADS server (same gRPC glue and options as Trellis) that serves
+ * pre-encoded responses and does nothing else. Each stream gets the dumped resources of its type
+ * on its first request; `push` writes one pre-encoded EDS response to every stream. Whatever time
+ * the same clients need to ACK that push is the floor of this machine, client and transport
+ * included, against which Trellis's convergence is quoted.
+ */
+import type { EncodedResource, ResourceSet } from '../../src/xds/cache/types.ts';
+import { createGrpcServer } from '../../src/xds/server/grpc-glue.ts';
+import type { DeltaRequest, MalformedRequest, SotwRequest } from '../../src/xds/server/requests.ts';
+import { deltaResponse, prepareSotw, sotwResponse } from '../../src/xds/server/response-wire.ts';
+import { isKnownTypeUrl, TypeUrl } from '../../src/xds/type-urls.ts';
+import type { ResourceDump } from './load-protocol.ts';
+import { epochMs } from './stats.ts';
+
+/** A running floor server. */
+export interface FloorServer {
+  readonly address: string;
+  /** Streams that have been sent their initial EDS response. */
+  streams(): number;
+  /**
+   * Writes `endpoints` (an EDS state) to every stream that holds EDS: SotW the whole set, delta
+   * only the items that differ from the previous state (all streams hold the same one). Resolves with the time of
+   * the first write and the time the last stream's ACK came back (server side).
+   */
+  push(endpoints: readonly EncodedResource[], timeoutMs: number): Promise<{ startedAt: number; allAckedAt: number; streams: number }>;
+  close(): Promise<void>;
+}
+
+interface FloorStream {
+  readonly mode: 'sotw' | 'delta';
+  write(bytes: Uint8Array): boolean;
+  /** Nonce of the last response per type, and whether its ACK is still due. */
+  readonly sent: Map<string, { nonce: string; acked: boolean }>;
+  /** The stream has been sent its initial EDS response (so pushes go to it). */
+  hasEndpoints: boolean;
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && Buffer.compare(a, b) === 0;
+}
+
+function setOf(items: readonly EncodedResource[], version: string): ResourceSet {
+  return { version, items: new Map([...items].sort((a, b) => (a.name < b.name ? -1 : 1)).map((i) => [i.name, i])) };
+}
+
+/** Starts the floor server on 127.0.0.1 (ephemeral port) serving `initial` (a client's dump). */
+export async function startFloorServer(initial: ResourceDump): Promise<FloorServer> {
+  const streams = new Set<FloorStream>();
+  let nonceCounter = 0;
+  let pushCounter = 0;
+  let onAck: (() => void) | undefined;
+  let current = new Map((initial[TypeUrl.ClusterLoadAssignment]?.items ?? []).map((e) => [e.name, e] as const));
+
+  const respond = (stream: FloorStream, typeUrl: TypeUrl, items: readonly EncodedResource[], version: string): void => {
+    nonceCounter += 1;
+    const nonce = `f${nonceCounter}`;
+    const bytes =
+      stream.mode === 'sotw'
+        ? sotwResponse(prepareSotw(typeUrl, setOf(items, version), true, [], '*'), nonce)
+        : deltaResponse(typeUrl, version, items, [], nonce);
+    stream.sent.set(typeUrl, { nonce, acked: false });
+    if (typeUrl === TypeUrl.ClusterLoadAssignment) stream.hasEndpoints = true;
+    stream.write(bytes);
+  };
+
+  const onRequest = (stream: FloorStream, request: SotwRequest | DeltaRequest | MalformedRequest): void => {
+    if (request.kind === 'malformed' || !isKnownTypeUrl(request.typeUrl)) return;
+    const sent = stream.sent.get(request.typeUrl);
+    if (sent === undefined) {
+      const dumped = initial[request.typeUrl];
+      respond(stream, request.typeUrl, dumped?.items ?? [], dumped?.version ?? 'floor-0');
+      return;
+    }
+    if (request.responseNonce === sent.nonce && !sent.acked) {
+      sent.acked = true;
+      onAck?.();
+    }
+  };
+
+  const server = createGrpcServer({
+    openAds(mode, transport) {
+      const stream: FloorStream = { mode, write: (bytes) => transport.write(bytes), sent: new Map(), hasEndpoints: false };
+      streams.add(stream);
+      return { onMessage: (request) => onRequest(stream, request), onDrain: () => undefined, onEnd: () => void streams.delete(stream) };
+    },
+    csds: () => new Uint8Array(0),
+  });
+  const port = await server.listen('127.0.0.1', 0);
+  const withEndpoints = (): FloorStream[] => [...streams].filter((s) => s.hasEndpoints);
+
+  return {
+    address: `127.0.0.1:${port}`,
+    streams: () => withEndpoints().length,
+    push(endpoints, timeoutMs) {
+      pushCounter += 1;
+      const version = `floor-${pushCounter}`;
+      const targets = withEndpoints();
+      return new Promise((resolve, reject) => {
+        const startedAt = epochMs();
+        const done = (): boolean => targets.every((s) => s.sent.get(TypeUrl.ClusterLoadAssignment)?.acked === true);
+        const timer = setTimeout(() => {
+          onAck = undefined;
+          reject(new Error(`floor push: not every stream ACKed within ${timeoutMs} ms`));
+        }, timeoutMs);
+        onAck = () => {
+          if (!done()) return;
+          clearTimeout(timer);
+          onAck = undefined;
+          resolve({ startedAt, allAckedAt: epochMs(), streams: targets.length });
+        };
+        // Every stream holds the same EDS state, so the delta is computed once per push.
+        const changed = endpoints.filter((e) => !sameBytes(current.get(e.name)?.any, e.any));
+        current = new Map(endpoints.map((e) => [e.name, e] as const));
+        for (const stream of targets) respond(stream, TypeUrl.ClusterLoadAssignment, stream.mode === 'sotw' ? endpoints : changed, version);
+        if (targets.length === 0) onAck();
+      });
+    },
+    close: () => server.close(),
+  };
+}
+
+/** The EDS items of a dump, as encoded resources. */
+export function endpointsOf(dump: ResourceDump): EncodedResource[] {
+  return [...(dump[TypeUrl.ClusterLoadAssignment]?.items ?? [])];
+}
+

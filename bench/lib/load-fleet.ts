@@ -1,0 +1,123 @@
+/**
+ * The parent's side of the load generator: C child processes (load-generator.ts), each holding a
+ * share of the streams, optionally pinned to a CPU core with taskset so the generator does not
+ * compete with the server for one core. Commands fan out to every child; replies are gathered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ClientNode } from '../../src/xds/client/ads-client.ts';
+import type { LoadCommand, LoadReply, ResourceDump } from './load-protocol.ts';
+
+type CommandBody = LoadCommand extends infer C ? (C extends { seq: number } ? Omit<C, 'seq'> : never) : never;
+
+/** A running set of load generator processes. */
+export interface LoadFleet {
+  readonly size: number;
+  /** Opens one stream per node (spread over the children); resolves with each stream's ready time. */
+  connect(address: string, mode: 'sotw' | 'delta', nodes: readonly ClientNode[], timeoutMs: number): Promise<number[]>;
+  /** Arms wait `id` for a changed copy of `cluster` on every stream. */
+  arm(id: number, cluster: string, timeoutMs: number): Promise<void>;
+  /** ACK times of every stream for wait `id`, and how many streams never got the change. */
+  collect(id: number): Promise<{ ackedAt: number[]; missing: number }>;
+  /** What the first stream of the first child holds. */
+  dump(): Promise<ResourceDump>;
+  /** CPU seconds used so far and RSS, summed over children. */
+  usage(): Promise<{ cpuSeconds: number; rssBytes: number }>;
+  disconnect(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
+
+/** Spawns `processes` children; `core` pins them all to that CPU (Linux taskset) when given. */
+export function startLoadFleet(options: { processes: number; core?: number | undefined }): LoadFleet {
+  const children: ChildProcess[] = [];
+  const pending = new Map<number, { resolve: (reply: LoadReply) => void; reject: (error: Error) => void }>();
+  let seq = 0;
+  for (let i = 0; i < options.processes; i += 1) {
+    const nodeArgs = ['--import', 'tsx', GENERATOR];
+    const [command, args] =
+      options.core === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]];
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+      env: { ...process.env, TRELLIS_LOG: 'warn' },
+    });
+    child.on('message', (reply: LoadReply) => {
+      const waiter = pending.get(reply.seq);
+      pending.delete(reply.seq);
+      waiter?.resolve(reply);
+    });
+    child.on('exit', (code) => {
+      for (const [key, waiter] of pending) {
+        pending.delete(key);
+        waiter.reject(new Error(`load generator exited (code ${code}) with a command pending`));
+      }
+    });
+    children.push(child);
+  }
+
+  const ask = (child: ChildProcess, body: CommandBody): Promise<LoadReply> =>
+    new Promise((resolve, reject) => {
+      seq += 1;
+      pending.set(seq, { resolve, reject });
+      child.send({ ...body, seq } as LoadCommand);
+    });
+
+  const askAll = async (body: (index: number) => CommandBody): Promise<LoadReply[]> => {
+    const replies = await Promise.all(children.map((child, index) => ask(child, body(index))));
+    for (const reply of replies) if (!reply.ok) throw new Error(`load generator: ${reply.error}`);
+    return replies;
+  };
+
+  const field = <K extends string>(reply: LoadReply, key: K): unknown => (reply as unknown as Record<string, unknown>)[key];
+
+  return {
+    size: children.length,
+    async connect(address, mode, nodes, timeoutMs) {
+      const shares = children.map((_, c) => nodes.filter((__, n) => n % children.length === c));
+      const replies = await askAll((c) => ({ cmd: 'connect', address, mode, nodes: shares[c] ?? [], timeoutMs }));
+      return replies.flatMap((r) => field(r, 'readyAt') as number[]);
+    },
+    async arm(id, cluster, timeoutMs) {
+      await askAll(() => ({ cmd: 'arm', id, cluster, timeoutMs }));
+    },
+    async collect(id) {
+      const replies = await askAll(() => ({ cmd: 'await', id }));
+      return {
+        ackedAt: replies.flatMap((r) => field(r, 'ackedAt') as number[]),
+        missing: replies.reduce((sum, r) => sum + (field(r, 'missing') as number), 0),
+      };
+    },
+    async dump() {
+      const first = children[0];
+      if (!first) return {};
+      const reply = await ask(first, { cmd: 'dump' });
+      if (!reply.ok) throw new Error(`load generator: ${reply.error}`);
+      return field(reply, 'dump') as ResourceDump;
+    },
+    async usage() {
+      const replies = await askAll(() => ({ cmd: 'usage' }));
+      return {
+        cpuSeconds: replies.reduce((sum, r) => sum + (field(r, 'cpuSeconds') as number), 0),
+        rssBytes: replies.reduce((sum, r) => sum + (field(r, 'rssBytes') as number), 0),
+      };
+    },
+    async disconnect() {
+      await askAll(() => ({ cmd: 'disconnect' }));
+    },
+    async close() {
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              if (child.connected) child.disconnect();
+              setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+            }),
+        ),
+      );
+    },
+  };
+}

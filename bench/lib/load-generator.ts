@@ -1,0 +1,126 @@
+/**
+ * Load generator child process (`node --import tsx bench/lib/load-generator.ts`, forked with an
+ * IPC channel). Holds many Envoy-like ADS streams (src/xds/client/ads-client.ts: ACKs every
+ * response, follows CDS→EDS and LDS→RDS) and answers the commands of load-protocol.ts.
+ */
+import { connect, type AdsClient } from '../../src/xds/client/ads-client.ts';
+import { edsNamesOf, rdsNamesOf } from '../../src/xds/client/references.ts';
+import { TypeUrl } from '../../src/xds/type-urls.ts';
+import type { LoadCommand, LoadReply, ResourceDump } from './load-protocol.ts';
+import { epochMs } from './stats.ts';
+
+let clients: AdsClient[] = [];
+const waits = new Map<number, Promise<{ ackedAt: number[]; missing: number }>>();
+const startCpu = process.cpuUsage();
+
+const anys = (map: ReadonlyMap<string, { any: Uint8Array }>): Uint8Array[] => [...map.values()].map((r) => r.any);
+
+/** True once the client holds CDS, LDS, every EDS its clusters need and every RDS its listeners name. */
+function initialConfigHeld(client: AdsClient, memo: { eds?: string[]; rds?: string[] }): boolean {
+  const clusters = client.resources(TypeUrl.Cluster);
+  const listeners = client.resources(TypeUrl.Listener);
+  if (clusters.size === 0 || listeners.size === 0) return false;
+  // Each full-state type arrives in one response, so the names it references are computed once.
+  memo.eds ??= edsNamesOf(anys(clusters));
+  memo.rds ??= rdsNamesOf(anys(listeners));
+  const endpoints = client.resources(TypeUrl.ClusterLoadAssignment);
+  const routes = client.resources(TypeUrl.RouteConfiguration);
+  if (endpoints.size < memo.eds.length || routes.size < memo.rds.length) return false;
+  return memo.eds.every((n) => endpoints.has(n)) && memo.rds.every((n) => routes.has(n));
+}
+
+async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<number[]> {
+  clients = command.nodes.map((node) => connect(command.address, node, command.mode, { recordResponses: false, deadlineMs: 3_600_000 }));
+  return Promise.all(
+    clients.map((client) => {
+      const memo: { eds?: string[]; rds?: string[] } = {};
+      let at = 0;
+      return client
+        .waitFor(() => {
+          if (at === 0 && initialConfigHeld(client, memo)) at = epochMs();
+          return at !== 0;
+        }, command.timeoutMs)
+        .then(() => at);
+    }),
+  );
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}
+
+/** Starts waiting until every client holds a copy of `cluster` different from the current one. */
+function arm(id: number, cluster: string, timeoutMs: number): number {
+  const waitsForClients = clients.map((client) => {
+    const baseline = client.resources(TypeUrl.ClusterLoadAssignment).get(cluster)?.any;
+    let at = 0;
+    return client
+      .waitFor(() => {
+        if (at !== 0) return true;
+        const now = client.resources(TypeUrl.ClusterLoadAssignment).get(cluster)?.any;
+        // Handled responses are applied and ACKed before waiters run, so this is the ACK time.
+        if (now !== undefined && (baseline === undefined || !sameBytes(now, baseline))) at = epochMs();
+        return at !== 0;
+      }, timeoutMs)
+      .then(
+        () => at,
+        () => 0,
+      );
+  });
+  waits.set(
+    id,
+    Promise.all(waitsForClients).then((times) => ({ ackedAt: times.filter((t) => t > 0), missing: times.filter((t) => t === 0).length })),
+  );
+  return clients.length;
+}
+
+function dump(): ResourceDump {
+  const first = clients[0];
+  if (!first) return {};
+  const out: Record<string, { version: string; items: { name: string; version: string; any: Uint8Array }[] }> = {};
+  for (const typeUrl of Object.values(TypeUrl)) {
+    const held = first.resources(typeUrl);
+    if (held.size === 0) continue;
+    out[typeUrl] = {
+      version: first.acceptedVersion(typeUrl) ?? '',
+      items: [...held.values()].map((r) => ({ name: r.name, version: r.version, any: r.any })),
+    };
+  }
+  return out;
+}
+
+async function handle(command: LoadCommand): Promise<LoadReply> {
+  const { seq } = command;
+  switch (command.cmd) {
+    case 'connect':
+      return { seq, ok: true, readyAt: await connectAll(command) };
+    case 'arm':
+      return { seq, ok: true, armed: arm(command.id, command.cluster, command.timeoutMs) };
+    case 'await': {
+      const wait = waits.get(command.id);
+      if (!wait) return { seq, ok: false, error: `no armed wait ${command.id}` };
+      waits.delete(command.id);
+      return { seq, ok: true, ...(await wait) };
+    }
+    case 'dump':
+      return { seq, ok: true, dump: dump() };
+    case 'usage': {
+      const cpu = process.cpuUsage(startCpu);
+      return { seq, ok: true, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage().rss };
+    }
+    case 'disconnect': {
+      const closed = clients.length;
+      for (const client of clients) client.close();
+      clients = [];
+      return { seq, ok: true, closed };
+    }
+  }
+}
+
+process.on('message', (message: LoadCommand) => {
+  handle(message)
+    .catch((error: unknown): LoadReply => ({ seq: message.seq, ok: false, error: error instanceof Error ? error.message : String(error) }))
+    .then((reply) => process.send?.(reply));
+});
+// The parent going away ends this process (the IPC channel closes).
+process.on('disconnect', () => process.exit(0));

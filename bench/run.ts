@@ -1,0 +1,87 @@
+/**
+ * `npm run bench -- [scenario...] [--services N] [--streams P] [--quick] ...`: runs the named
+ * scenarios (all by default), prints a markdown table naming the machine, and writes
+ * bench/results/<date>.json and .md. Exit code 1 on bad arguments or a failed scenario.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseBenchArgs, USAGE } from './lib/args.ts';
+import { machineDescription, toMarkdown, writeReport, type ScenarioResult } from './lib/report.ts';
+import type { Scenario } from './lib/scenario.ts';
+import { endpointConvergence } from './scenarios/endpoint-convergence.ts';
+import { translation } from './scenarios/translation.ts';
+
+/** Every scenario, in the order `npm run bench` runs them. A new scenario is one line here. */
+export const SCENARIOS: readonly Scenario[] = [translation, endpointConvergence];
+
+const SERVER_CORE = 0;
+const LOAD_CORE = 1;
+
+/** Pins this process to `core`; false when taskset is missing or refuses. */
+function pinSelf(core: number): boolean {
+  try {
+    execFileSync('taskset', ['-p', '-c', String(core), String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseBenchArgs(argv);
+  if (!parsed.ok) {
+    process.stderr.write(`${parsed.error}\n${USAGE}\n`);
+    return 1;
+  }
+  const args = parsed.args;
+  const list = `scenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(22)} ${s.description}`).join('\n')}`;
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n${list}\n`);
+    return 0;
+  }
+  const unknown = args.scenarios.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown scenario ${unknown.join(', ')}\n${list}\n`);
+    return 1;
+  }
+  process.env['TRELLIS_LOG'] ??= 'warn';
+  const selected = args.scenarios.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => args.scenarios.includes(s.name));
+  // Server (this process) and load generators on different cores, so neither steals the other's.
+  const pinned = args.pin && cpus().length >= 2 && pinSelf(SERVER_CORE);
+  const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+  progress(`machine: ${machineDescription()}${pinned ? `; server on core ${SERVER_CORE}, load generators on core ${LOAD_CORE}` : '; not pinned'}`);
+
+  const outDir = args.outDir ?? fileURLToPath(new URL('./results/', import.meta.url));
+  if (args.profile) await mkdir(outDir, { recursive: true });
+  const results: ScenarioResult[] = [];
+  const started = performance.now();
+  let failed = false;
+  for (const scenario of selected) {
+    try {
+      results.push(
+        ...(await scenario.run({
+          quick: args.quick,
+          services: args.services,
+          streams: args.streams,
+          changes: args.changes,
+          processes: args.processes,
+          modes: args.modes,
+          loadCore: pinned ? LOAD_CORE : undefined,
+          profileDir: args.profile ? outDir : undefined,
+          progress,
+        })),
+      );
+    } catch (error) {
+      failed = true;
+      progress(`scenario ${scenario.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+  const withPinning = results.map((r) => ({ ...r, notes: [...(r.notes ?? []), ...(pinned ? [] : ['server and load generators were not pinned to separate cores'])] }));
+  process.stdout.write(toMarkdown(withPinning, machineDescription()));
+  if (withPinning.length > 0) progress(`wrote ${await writeReport(outDir, withPinning)} (${Math.round((performance.now() - started) / 1000)} s)`);
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
