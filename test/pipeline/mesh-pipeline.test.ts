@@ -92,6 +92,25 @@ describe('mesh pipeline', () => {
     expect(newlyEncoded).toBeLessThanOrEqual((second?.resources[TypeUrl.Listener].items.size ?? 0) + 1);
   });
 
+  it('versions by content: another replica (or a restart) serves the same versions for the same mesh, new ones for another', () => {
+    const one = createMeshPipeline({ registry: fakeRegistry(base) });
+    const two = createMeshPipeline({ registry: fakeRegistry(registryFixture({ revision: 99, instances: [...base.instances.values()].flat() })) });
+    const changed = createMeshPipeline({ registry: fakeRegistry(withInstances(base, 'ratings.shop', [])) });
+    try {
+      const a = one.watch(sidecar('a', 'reviews', 'shop'), () => undefined).current();
+      const b = two.watch(sidecar('b', 'reviews', 'shop'), () => undefined).current();
+      const c = changed.watch(sidecar('a', 'reviews', 'shop'), () => undefined).current();
+      expect(b?.version).toBe(a?.version);
+      for (const url of Object.values(TypeUrl)) expect(b?.resources[url].version).toBe(a?.resources[url].version);
+      expect(c?.resources[TypeUrl.ClusterLoadAssignment].version).not.toBe(a?.resources[TypeUrl.ClusterLoadAssignment].version);
+      expect(c?.resources[TypeUrl.Cluster].version).toBe(a?.resources[TypeUrl.Cluster].version);
+    } finally {
+      one.close();
+      two.close();
+      changed.close();
+    }
+  });
+
   it('coalesces a burst of changes into one notification per view', async () => {
     const registry = fakeRegistry(base);
     pipeline = createMeshPipeline({ registry });
