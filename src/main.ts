@@ -5,7 +5,15 @@
 import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startApiServer } from './api/server.ts';
+import { openTokenStore } from './api/token-store.ts';
 import { ensureAdminToken } from './api/tokens.ts';
+import { watchConfigDir, type ConfigDirWatcher } from './config/gitops/watch-config-dir.ts';
+import { createConfigLookup } from './config/merge/index.ts';
+import { createConfigService } from './config/service/config-service.ts';
+import { openConfigStore } from './config/store/config-store.ts';
+import type { ConfigLookup } from './config/types.ts';
+import { loadExampleConfig } from './config/examples.ts';
+import { previewEnvoy } from './pipeline/preview.ts';
 import { parseNodeIdentity } from './model/node-identity.ts';
 import { createMeshPipeline } from './pipeline/mesh-pipeline.ts';
 import { loadExamples } from './registry/examples.ts';
@@ -23,8 +31,10 @@ export interface TrellisOptions {
   readonly apiPort: number;
   /** Folder for the LevelDB store, the admin token and server.json. */
   readonly dataDir: string;
-  /** Registry YAML files or folders loaded at start (idempotent upserts). */
+  /** Registry YAML files or folders loaded at start (idempotent upserts); a folder's config/ is applied too. */
   readonly examples: readonly string[];
+  /** A folder of config YAML kept applied (GitOps): changes are applied, removed files deleted. */
+  readonly configDir?: string;
   /** How long an auto-registered proxy's instance outlives its disconnected stream. */
   readonly proxyGraceMs: number;
   readonly ttlSweepMs: number;
@@ -62,7 +72,34 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
     log.info('example mesh loaded', { path, instances: result.loaded });
   }
   const stopSweeper = registry.startTtlSweeper(options.ttlSweepMs);
-  const pipeline = createMeshPipeline({ registry, log: log.child('pipeline') });
+
+  const configStore = await openConfigStore(store);
+  const config = createConfigService({
+    store: configStore,
+    knownServices: () => registry.snapshot().services.keys(),
+    previewEnvoy: (snapshot, serviceKey) => previewEnvoy(registry.snapshot(), snapshot, serviceKey),
+  });
+  for (const path of options.examples) {
+    const result = await loadExampleConfig(config, path);
+    if (result.problems.length > 0) log.warn('example config not applied', { path, problems: result.problems });
+    else if (result.files > 0) log.info('example config applied', { path, files: result.files });
+  }
+  // One lookup per config revision; the previous one lets unchanged services keep their identity.
+  let configLookup: ConfigLookup = createConfigLookup(config.snapshot());
+  const pipeline = createMeshPipeline({
+    registry,
+    config: {
+      lookup: () => configLookup,
+      onChange: (listener) =>
+        config.onChange((snapshot) => {
+          configLookup = createConfigLookup(snapshot, configLookup);
+          listener();
+        }),
+    },
+    log: log.child('pipeline'),
+  });
+  let gitops: ConfigDirWatcher | undefined;
+  if (options.configDir) gitops = await watchConfigDir(resolve(options.configDir), config, log.child('gitops'));
 
   const autoRegister = (node: NodeInfo): { namespace: string; service: string; id: string } | undefined => {
     const { identity } = parseNodeIdentity(node);
@@ -99,12 +136,21 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
   });
   const xdsPort = await ads.listen(options.xdsHost, options.xdsPort);
   const { token, hash } = await ensureAdminToken(dataDir);
+  const tokens = await openTokenStore(store);
   const api = await startApiServer({
     host: options.apiHost,
     port: options.apiPort,
     registry,
     adminTokenHash: hash,
-    status: () => ({ proxies: ads.status(), views: pipeline.views(), pipeline: pipeline.stats() }),
+    tokens,
+    config,
+    status: () => ({
+      proxies: ads.status(),
+      views: pipeline.views(),
+      pipeline: pipeline.stats(),
+      model: { diagnostics: pipeline.model().diagnostics },
+      config: { revision: config.snapshot().revision, ...(gitops ? { gitops: gitops.lastResult() } : {}) },
+    }),
     log: log.child('api'),
   });
   const xdsAddress = `${options.xdsHost}:${xdsPort}`;
@@ -122,6 +168,7 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
       if (closed) return;
       closed = true;
       stopSweeper();
+      gitops?.close();
       pipeline.close();
       await Promise.allSettled([api.close(), ads.close()]);
       await registry.close();

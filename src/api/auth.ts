@@ -1,50 +1,131 @@
 /**
- * Who may do what over the HTTP API. Today: reads are open, writes need the admin bearer token.
- * Roles (issue 3) extend `ApiAction` and the decision inside `authorize`; callers stay the same.
+ * Who may do what over the HTTP API. `authorize(request, action)` authenticates the bearer token
+ * and checks the role against the route's action; `permitWrites(principal, targets)` then checks
+ * the namespaces and kinds a request writes (known only once its body is read).
+ *
+ * Roles: viewer → reads only; team → ServiceConfig and registry writes in its namespaces only;
+ * admin → everything, including PlatformPolicy and tokens. The bootstrap admin token
+ * (`admin.token`) is always an admin. Reads are open when `openReads` (the API listens on
+ * loopback); otherwise they need any valid token.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { TrellisError } from '../util/errors.ts';
 
-export type ApiAction = 'read' | 'write';
+/** read: GET-like; write: changes state (then permitWrites narrows it); admin: admin only. */
+export type ApiAction = 'read' | 'write' | 'admin';
+
+export type Role = 'admin' | 'team' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'team', 'viewer'];
+
+/** Whoever made the request. Anonymous requests are a viewer named `anonymous`. */
+export interface Principal {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  /** The namespaces a team token may write; empty for other roles. */
+  readonly namespaces: readonly string[];
+}
+
+export const ANONYMOUS: Principal = { id: 'anonymous', name: 'anonymous', role: 'viewer', namespaces: [] };
+export const BOOTSTRAP_ADMIN: Principal = { id: 'admin', name: 'admin', role: 'admin', namespaces: [] };
 
 export type AuthDecision =
-  | { readonly allowed: true; readonly principal: 'anonymous' | 'admin' }
+  | { readonly allowed: true; readonly principal: Principal }
   | { readonly allowed: false; readonly status: 401 | 403; readonly message: string };
 
 /** Decides whether `request` may perform `action`; pure apart from reading request headers. */
 export type Authorize = (request: IncomingMessage, action: ApiAction) => AuthDecision;
 
+/** Finds an issued token by the SHA-256 hex of its secret (see token-store.ts). */
+export interface TokenLookup {
+  lookup(hash: string): Principal | undefined;
+}
+
+export interface AuthorizerOptions {
+  /** Issued tokens besides the bootstrap admin token. */
+  readonly tokens?: TokenLookup;
+  /** Whether reads need no token (true when the API listens on loopback). Default true. */
+  readonly openReads?: boolean;
+}
+
 /**
- * An authorizer checking `Authorization: Bearer <token>` against the admin token's SHA-256 hex.
- * Comparison is of fixed-length digests in constant time. Throws TrellisError kind 'internal'
- * if `adminTokenHash` is not 64 hex digits (a startup wiring bug, not a request problem).
+ * An authorizer checking `Authorization: Bearer <token>` against the admin token's SHA-256 hex
+ * (fixed-length digests compared in constant time) and then the issued tokens. Throws
+ * TrellisError kind 'internal' if `adminTokenHash` is not 64 hex digits (a wiring bug).
  */
-export function createAuthorizer(adminTokenHash: string): Authorize {
+export function createAuthorizer(adminTokenHash: string, options: AuthorizerOptions = {}): Authorize {
   if (!/^[0-9a-fA-F]{64}$/.test(adminTokenHash)) {
     throw new TrellisError('internal', 'adminTokenHash must be a SHA-256 hex digest (64 hex digits)');
   }
   const expected = Buffer.from(adminTokenHash, 'hex');
+  const openReads = options.openReads ?? true;
+  const identify = (token: string): Principal | undefined => {
+    const digest = createHash('sha256').update(token, 'utf8').digest();
+    if (timingSafeEqual(digest, expected)) return BOOTSTRAP_ADMIN;
+    return options.tokens?.lookup(digest.toString('hex'));
+  };
   return (request, action) => {
     const token = bearerToken(request.headers.authorization);
-    const isAdmin = token !== undefined && timingSafeEqual(createHash('sha256').update(token, 'utf8').digest(), expected);
-    if (action === 'read') return { allowed: true, principal: isAdmin ? 'admin' : 'anonymous' };
+    const principal = token === undefined ? undefined : identify(token);
+    // On loopback, reads ignore credentials entirely: a stale token never locks out `trellis get`.
+    if (action === 'read' && openReads) return { allowed: true, principal: principal ?? ANONYMOUS };
     if (token === undefined) {
       return {
         allowed: false,
         status: 401,
-        message: 'write requests (POST, PUT, DELETE) need the header `Authorization: Bearer <admin token>`',
+        message: action === 'read'
+          ? 'this API is not on loopback: reads need the header `Authorization: Bearer <token>` (any valid token)'
+          : 'write requests (POST, PUT, DELETE) need the header `Authorization: Bearer <token>`',
       };
     }
-    if (!isAdmin) {
-      return { allowed: false, status: 401, message: 'the bearer token is not the admin token; write requests need the admin token' };
+    if (principal === undefined) {
+      return { allowed: false, status: 401, message: 'the bearer token is not valid: it is not the admin token nor an issued token (unknown or revoked)' };
     }
-    return { allowed: true, principal: 'admin' };
+    if (action === 'write' && principal.role === 'viewer') {
+      return { allowed: false, status: 403, message: `viewer token "${principal.name}" may only read; this request writes` };
+    }
+    if (action === 'admin' && principal.role !== 'admin') {
+      return { allowed: false, status: 403, message: `${principal.role} token "${principal.name}" may not do this; it needs an admin token` };
+    }
+    return { allowed: true, principal };
   };
+}
+
+/** What a request writes, for the namespace and kind rules. */
+export type WriteTarget =
+  | { readonly kind: 'ServiceConfig'; readonly id: string; readonly namespace: string }
+  | { readonly kind: 'PlatformPolicy'; readonly id: string }
+  | { readonly kind: 'registry'; readonly namespace: string; readonly what: string };
+
+/**
+ * undefined when `principal` may write every target, else the refusal naming the rule and the
+ * first target it breaks (a 403 message).
+ */
+export function permitWrites(principal: Principal, targets: readonly WriteTarget[]): string | undefined {
+  if (principal.role === 'admin') return undefined;
+  if (principal.role === 'viewer') return `${principal.name === 'anonymous' ? 'anonymous requests' : `viewer token "${principal.name}"`} may only read; this request writes`;
+  const namespaces = `[${principal.namespaces.join(', ')}]`;
+  for (const target of targets) {
+    if (target.kind === 'registry') {
+      if (!principal.namespaces.includes(target.namespace)) {
+        return `team token "${principal.name}" may only write registry entries in namespaces ${namespaces}; this request writes ${target.what} in namespace ${target.namespace}`;
+      }
+    } else if (target.kind === 'PlatformPolicy' || !principal.namespaces.includes(target.namespace)) {
+      return `team token "${principal.name}" may only write ServiceConfig in namespaces ${namespaces}; this request writes ${target.id}`;
+    }
+  }
+  return undefined;
 }
 
 function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
   return match?.[1];
+}
+
+/** Whether `host` is a loopback address (or `localhost`), where reads stay open. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }

@@ -4,44 +4,16 @@
  * return a status and body; they never touch the HTTP objects, so they are easy to test and to
  * extend (a new route is one row).
  */
-import type { Registry, RegistrySnapshot } from '../registry/types.ts';
+import type { RegistrySnapshot } from '../registry/types.ts';
 import { serviceKey } from '../registry/types.ts';
-import type { Diagnostic } from '../util/errors.ts';
-import type { ApiAction } from './auth.ts';
+import { DEFAULT_NAMESPACE } from '../registry/validate.ts';
+import type { WriteTarget } from './auth.ts';
+import { CONFIG_ROUTES } from './config-routes.ts';
+import { errorBody, type Method, type Route, type RouteContext, type Reply } from './route-types.ts';
+import { TOKEN_ROUTES } from './token-routes.ts';
 
-export const API_PREFIX = '/api/v1';
-
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-
-export interface RouteContext {
-  readonly params: Readonly<Record<string, string>>;
-  /** The parsed JSON body; undefined for routes without `body: true`. */
-  readonly body: unknown;
-  readonly registry: Registry;
-  readonly status: () => unknown;
-}
-
-export interface Reply {
-  readonly status: number;
-  readonly body?: unknown;
-}
-
-export interface Route {
-  readonly method: Method;
-  /** Path segments after the prefix; `:name` captures one segment. */
-  readonly pattern: readonly string[];
-  readonly action: ApiAction;
-  /** Whether the handler takes a JSON body. */
-  readonly body?: boolean;
-  readonly handle: (context: RouteContext) => Promise<Reply>;
-}
-
-/** The error body every failure uses: `{ error, diagnostics? }`. */
-export function errorBody(error: string, diagnostics?: readonly Diagnostic[]): unknown {
-  return diagnostics === undefined
-    ? { error }
-    : { error, diagnostics: diagnostics.map((d) => ({ field: d.field, message: d.message })) };
-}
+export { API_PREFIX, errorBody } from './route-types.ts';
+export type { Method, Reply, Route, RouteContext } from './route-types.ts';
 
 const notFound = (what: string): Reply => ({ status: 404, body: errorBody(`${what} not found`) });
 
@@ -49,7 +21,7 @@ function param(context: RouteContext, name: string): string {
   return context.params[name] ?? '';
 }
 
-export const ROUTES: readonly Route[] = [
+const REGISTRY_ROUTES: readonly Route[] = [
   { method: 'GET', pattern: ['healthz'], action: 'read', handle: async () => ({ status: 200, body: { ok: true } }) },
   { method: 'GET', pattern: ['status'], action: 'read', handle: async (c) => ({ status: 200, body: c.status() ?? null }) },
   {
@@ -74,6 +46,7 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     pattern: ['services', ':namespace', ':name'],
     action: 'write',
+    targets: (c) => [registryTarget(c, 'services')],
     handle: async (c) =>
       (await c.registry.deleteService(param(c, 'namespace'), param(c, 'name')))
         ? { status: 204 }
@@ -84,6 +57,7 @@ export const ROUTES: readonly Route[] = [
     pattern: ['instances'],
     action: 'write',
     body: true,
+    targets: (c) => [{ kind: 'registry', namespace: bodyNamespace(c.body), what: 'instances' }],
     handle: async (c) => {
       const result = await c.registry.register(c.body, 'api');
       if (!result.ok) return { status: 400, body: errorBody('invalid registration', result.diagnostics) };
@@ -94,6 +68,7 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     pattern: ['instances', ':namespace', ':service', ':id'],
     action: 'write',
+    targets: (c) => [registryTarget(c, 'instances')],
     handle: async (c) =>
       (await c.registry.deregister(param(c, 'namespace'), param(c, 'service'), param(c, 'id')))
         ? { status: 204 }
@@ -103,6 +78,7 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     pattern: ['instances', ':namespace', ':service', ':id', 'heartbeat'],
     action: 'write',
+    targets: (c) => [registryTarget(c, 'heartbeats')],
     // A not-found TrellisError from the registry becomes 404 in the server's error mapping.
     handle: async (c) => {
       await c.registry.heartbeat(param(c, 'namespace'), param(c, 'service'), param(c, 'id'));
@@ -110,6 +86,19 @@ export const ROUTES: readonly Route[] = [
     },
   },
 ];
+
+/** Every route: registry, config, tokens. */
+export const ROUTES: readonly Route[] = [...REGISTRY_ROUTES, ...CONFIG_ROUTES, ...TOKEN_ROUTES];
+
+function registryTarget(c: RouteContext, what: string): WriteTarget {
+  return { kind: 'registry', namespace: param(c, 'namespace'), what };
+}
+
+/** The namespace a registration body names (the registry's default when it names none). */
+function bodyNamespace(body: unknown): string {
+  const ns = body !== null && typeof body === 'object' ? (body as Record<string, unknown>)['namespace'] : undefined;
+  return typeof ns === 'string' ? ns : DEFAULT_NAMESPACE;
+}
 
 /** Services sorted by key, each with instance counts. */
 function listServices(snapshot: RegistrySnapshot): unknown {

@@ -6,15 +6,17 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ConfigService } from '../config/service/config-service.ts';
 import type { Registry } from '../registry/types.ts';
 import { TrellisError } from '../util/errors.ts';
 import { createLogger } from '../util/log.ts';
 import type { Logger } from '../util/log.ts';
-import { createAuthorizer } from './auth.ts';
+import { createAuthorizer, isLoopbackHost, permitWrites } from './auth.ts';
 import type { Authorize } from './auth.ts';
 import { readJsonBody, sendJson } from './http-io.ts';
 import { API_PREFIX, errorBody, matchRoute, ROUTES } from './routes.ts';
 import type { Reply } from './routes.ts';
+import type { TokenStore } from './token-store.ts';
 
 export interface ApiServerOptions {
   readonly host: string;
@@ -25,8 +27,14 @@ export interface ApiServerOptions {
   /** SHA-256 hex of the admin token (see tokens.ts). */
   readonly adminTokenHash: string;
   readonly log?: Logger;
-  /** Overrides the admin-token check (roles, tests); defaults to `createAuthorizer(adminTokenHash)`. */
+  /** Overrides the token check (tests); defaults to `createAuthorizer(adminTokenHash, {tokens, openReads})`. */
   readonly authorize?: Authorize;
+  /** Issued tokens (roles); without it only the admin token can write, and /tokens answers 404. */
+  readonly tokens?: TokenStore;
+  /** The layered config service; without it /config answers 404. */
+  readonly config?: ConfigService;
+  /** Whether reads need no token; default: true exactly when `host` is a loopback address. */
+  readonly openReads?: boolean;
 }
 
 export interface ApiServer {
@@ -38,7 +46,10 @@ export interface ApiServer {
 /** Starts the API server and resolves once it is listening. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const log = options.log ?? createLogger('api');
-  const authorize = options.authorize ?? createAuthorizer(options.adminTokenHash);
+  const authorize = options.authorize ?? createAuthorizer(options.adminTokenHash, {
+    ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
+    openReads: options.openReads ?? isLoopbackHost(options.host),
+  });
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       log.error('request failed', { method: request.method, error: error instanceof Error ? error.message : String(error) });
@@ -84,9 +95,24 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       body = read.value;
     }
+    const context = {
+      params: match.params,
+      query: new URLSearchParams((request.url ?? '').split('?')[1] ?? ''),
+      body,
+      principal: decision.principal,
+      registry: options.registry,
+      status: options.status,
+      ...(options.config === undefined ? {} : { config: options.config }),
+      ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
+    };
+    const refusal = match.route.targets ? permitWrites(decision.principal, match.route.targets(context)) : undefined;
+    if (refusal !== undefined) {
+      sendJson(response, 403, errorBody(refusal));
+      return;
+    }
     let reply: Reply;
     try {
-      reply = await match.route.handle({ params: match.params, body, registry: options.registry, status: options.status });
+      reply = await match.route.handle(context);
     } catch (error) {
       reply = errorReply(error, log);
     }
@@ -132,9 +158,10 @@ function pathSegments(url: string): string[] | null | undefined {
 function errorReply(error: unknown, log: Logger): Reply {
   if (error instanceof TrellisError) {
     if (error.kind === 'not-found') return { status: 404, body: errorBody(error.message) };
+    if (error.kind === 'conflict') return { status: 409, body: errorBody(error.message) };
     if (error.kind === 'store') {
       log.error('store failure during request', { error: error.message });
-      return { status: 503, body: errorBody('the registry store is unavailable; nothing was changed') };
+      return { status: 503, body: errorBody('the store is unavailable; nothing was changed') };
     }
   }
   log.error('handler failed', { error: error instanceof Error ? error.message : String(error) });

@@ -7,7 +7,9 @@ export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly options: NonNullable<ParseArgsConfig['options']>;
-  run(values: FlagValues, out: (text: string) => void): Promise<number>;
+  /** Whether the command takes positional arguments (`trellis get ServiceConfig reviews`). */
+  readonly positionals?: true;
+  run(values: FlagValues, out: (text: string) => void, positionals: readonly string[]): Promise<number>;
 }
 
 /** Flags every command that talks to a server accepts. */

@@ -5,6 +5,10 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command, type FlagValues } from './command.ts';
 import { bootstrapCommand } from './commands/bootstrap.ts';
+import { applyCommand, diffCommand } from './commands/config-write.ts';
+import { deleteCommand, historyCommand, restoreCommand } from './commands/config-revisions.ts';
+import { explainCommand, getCommand } from './commands/config-read.ts';
+import { tokenCommand } from './commands/token.ts';
 import { deregisterCommand, heartbeatCommand, registerCommand, servicesCommand } from './commands/registry.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
@@ -18,6 +22,14 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   services: servicesCommand,
   status: statusCommand,
   bootstrap: bootstrapCommand,
+  apply: applyCommand,
+  diff: diffCommand,
+  get: getCommand,
+  delete: deleteCommand,
+  explain: explainCommand,
+  history: historyCommand,
+  restore: restoreCommand,
+  token: tokenCommand,
 };
 
 function help(): string {
@@ -44,14 +56,15 @@ export async function runCli(argv: readonly string[], out: (text: string) => voi
     return 0;
   }
   let values: FlagValues;
+  let positionals: string[];
   try {
-    values = parseArgs({ args: [...rest], options: command.options, strict: true, allowPositionals: false }).values;
+    ({ values, positionals } = parseArgs({ args: [...rest], options: command.options, strict: true, allowPositionals: command.positionals === true }));
   } catch (error) {
     process.stderr.write(`trellis ${name}: ${(error as Error).message}\nusage: ${command.usage}\n`);
     return 2;
   }
   try {
-    return await command.run(values, out);
+    return await command.run(values, out, positionals);
   } catch (error) {
     if (error instanceof CliError || error instanceof UsageError) {
       process.stderr.write(`trellis ${name}: ${error.message}\n`);

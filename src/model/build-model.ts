@@ -1,105 +1,82 @@
 /**
- * Registry snapshot → mesh model. For now every service gets one default cluster holding all its
- * instances (round robin, 1 s connect timeout) and one route `default` (prefix '/') to it.
+ * Registry snapshot (+ effective config) → mesh model.
+ *
+ * Without config every service gets one default cluster of all its instances (round robin, 1 s
+ * connect timeout) and one route `default` (prefix '/') to it: the behaviour before layered
+ * config. With a ConfigLookup, services named only by config exist too (no instances), and each
+ * service's effective settings shape its protocol, subset clusters, cluster policies, routes,
+ * dependencies and inbound rate limit (see service-model.ts).
  *
  * Identity reuse: a ServiceModel is reused unchanged (same object) when `previous` holds it and
- * the registry still has the same ServiceRecord and instance array objects, so later stages can
- * memoize per service by object identity and an unrelated change rebuilds nothing.
+ * the registry still has the same ServiceRecord and instance array objects, the lookup returns
+ * the same EffectiveServiceConfig object, and the targets its routes could not resolve are the
+ * same; so later stages can memoize per service by object identity and an unrelated change
+ * rebuilds nothing.
  */
+import type { ConfigLookup, EffectiveServiceConfig } from '../config/types.ts';
 import type { InstanceRecord, RegistrySnapshot, ServiceRecord } from '../registry/types.ts';
-import { outboundClusterName } from './names.ts';
-import type { ClusterModel, EndpointModel, MeshModel, RouteModel, ServiceKey, ServiceModel } from './types.ts';
+import type { Diagnostic } from '../util/errors.ts';
+import { buildConfiguredServiceModel, unresolvedTargets } from './service-model.ts';
+import type { MeshModel, ServiceKey, ServiceModel } from './types.ts';
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+export { buildServiceModel } from './service-model.ts';
 
 interface BuiltFrom {
   readonly instances: readonly InstanceRecord[];
+  readonly config: EffectiveServiceConfig | undefined;
+  readonly unresolved: string;
   readonly model: ServiceModel;
 }
 
 /**
- * Keyed by ServiceRecord rather than by instance array: a registry may share one frozen empty
- * array between services without instances, which would make array keys collide.
+ * Keyed by ServiceRecord (or, for a service known only from config, by its effective config
+ * object) rather than by instance array: a registry may share one frozen empty array between
+ * services without instances, which would make array keys collide.
  */
-const builtFrom = new WeakMap<ServiceRecord, BuiltFrom>();
+const builtFrom = new WeakMap<object, BuiltFrom>();
 
 const NO_INSTANCES: readonly InstanceRecord[] = [];
 
-/** Builds the mesh model for `registry`, reusing ServiceModels of `previous` that did not change. */
-export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel): MeshModel {
-  const keys = [...registry.services.keys()].sort();
+/** Builds the mesh model for `registry` and `config`, reusing ServiceModels of `previous` that did not change. */
+export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel, config?: ConfigLookup): MeshModel {
+  const keySet = new Set(registry.services.keys());
+  if (config) for (const key of config.configuredServices()) keySet.add(key);
+  const keys = [...keySet].sort();
+
+  const effective = new Map<ServiceKey, EffectiveServiceConfig>();
+  const known = new Map<ServiceKey, ReadonlySet<string>>();
+  for (const key of keys) {
+    const e = config?.forService(key);
+    if (e) effective.set(key, e);
+    known.set(key, new Set(Object.keys(e?.settings.subsets ?? {})));
+  }
+
   const services = new Map<ServiceKey, ServiceModel>();
+  const diagnostics: Diagnostic[] = [];
   for (const key of keys) {
     const record = registry.services.get(key);
-    if (!record) continue;
+    const e = effective.get(key);
+    const identity: object | undefined = record ?? e;
+    if (!identity) continue;
     const instances = registry.instances.get(key) ?? NO_INSTANCES;
-    const cached = builtFrom.get(record);
-    if (previous && cached && cached.instances === instances && previous.services.get(key) === cached.model) {
-      services.set(key, cached.model);
-      continue;
+    const unresolved = e ? unresolvedTargets(key, e.settings, known).join(',') : '';
+    const cached = builtFrom.get(identity);
+    let model: ServiceModel;
+    if (
+      previous &&
+      cached &&
+      cached.instances === instances &&
+      cached.config === e &&
+      cached.unresolved === unresolved &&
+      previous.services.get(key) === cached.model
+    ) {
+      model = cached.model;
+    } else {
+      model = buildConfiguredServiceModel(key, record, instances, e?.settings, known);
+      builtFrom.set(identity, { instances, config: e, unresolved, model });
     }
-    const model = buildServiceModel(key, record, instances);
-    builtFrom.set(record, { instances, model });
     services.set(key, model);
+    if (model.diagnostics) diagnostics.push(...model.diagnostics);
   }
-  return { revision: registry.revision, services };
-}
-
-/** One service's model from its record and instances (pure; exported for tests). */
-export function buildServiceModel(
-  key: ServiceKey,
-  record: ServiceRecord,
-  instances: readonly InstanceRecord[],
-): ServiceModel {
-  const endpoints = instances.map(endpointFrom);
-  const defaultCluster: ClusterModel = {
-    name: outboundClusterName(key),
-    serviceKey: key,
-    subset: '',
-    protocol: record.protocol,
-    endpoints,
-    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-    lbPolicy: 'round_robin',
-  };
-  const defaultRoute: RouteModel = {
-    name: 'default',
-    match: { pathPrefix: '/' },
-    to: [{ cluster: defaultCluster.name, weight: 1 }],
-  };
-  return {
-    key,
-    name: record.name,
-    namespace: record.namespace,
-    protocol: record.protocol,
-    port: mostCommonPort(instances),
-    clusters: [defaultCluster],
-    routes: [defaultRoute],
-  };
-}
-
-function endpointFrom(instance: InstanceRecord): EndpointModel {
-  return {
-    instanceId: instance.id,
-    address: instance.address,
-    port: instance.port,
-    weight: instance.weight,
-    health: instance.health,
-    locality: instance.locality,
-    labels: instance.labels,
-  };
-}
-
-/** The port most instances serve on; ties go to the lowest port; 0 with no instances. */
-function mostCommonPort(instances: readonly InstanceRecord[]): number {
-  const counts = new Map<number, number>();
-  for (const instance of instances) counts.set(instance.port, (counts.get(instance.port) ?? 0) + 1);
-  let best = 0;
-  let bestCount = 0;
-  for (const [port, count] of counts) {
-    if (count > bestCount || (count === bestCount && port < best)) {
-      best = port;
-      bestCount = count;
-    }
-  }
-  return best;
+  return diagnostics.length > 0 ? { revision: registry.revision, services, diagnostics } : { revision: registry.revision, services };
 }

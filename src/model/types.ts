@@ -5,6 +5,7 @@
  * here; resource builders read only this.
  */
 import type { Health, Locality, Protocol, ServiceKey } from '../registry/types.ts';
+import type { Diagnostic } from '../util/errors.ts';
 
 export type { Health, Locality, Protocol, ServiceKey };
 
@@ -35,12 +36,37 @@ export interface ClusterModel {
   readonly endpoints: readonly EndpointModel[];
   readonly connectTimeoutMs: number;
   readonly lbPolicy: LbPolicy;
+  /** Circuit-breaker thresholds (the DEFAULT priority); undefined: Envoy's defaults. */
+  readonly circuitBreakers?: CircuitBreakerModel;
+  readonly outlierDetection?: OutlierDetectionModel;
+}
+
+/** Limits per cluster; each unset field keeps Envoy's default. */
+export interface CircuitBreakerModel {
+  readonly maxConnections?: number;
+  readonly maxPendingRequests?: number;
+  readonly maxRequests?: number;
+  readonly maxRetries?: number;
+}
+
+/** Passive health checking. Durations in milliseconds, percentages 0..100. */
+export interface OutlierDetectionModel {
+  readonly consecutive5xx?: number;
+  readonly consecutiveGatewayErrors?: number;
+  readonly intervalMs?: number;
+  readonly baseEjectionTimeMs?: number;
+  readonly maxEjectionPercent?: number;
+  readonly failurePercentageThreshold?: number;
+  readonly failurePercentageMinimumHosts?: number;
+  readonly failurePercentageRequestVolume?: number;
 }
 
 export interface HeaderMatchModel {
   readonly name: string;
   readonly exact?: string;
   readonly prefix?: string;
+  /** RE2 syntax (Envoy `safe_regex`). */
+  readonly regex?: string;
   readonly present?: boolean;
 }
 
@@ -62,6 +88,53 @@ export interface RouteModel {
   /** One entry routes to a single cluster; several make a weighted split (weights sum > 0). */
   readonly to: readonly WeightedClusterModel[];
   readonly timeoutMs?: number;
+  readonly retry?: RetryModel;
+  readonly fault?: FaultModel;
+  /** Envoy only (gRPC has no mirroring). */
+  readonly mirror?: MirrorModel;
+  /** Envoy only (gRPC ignores header mutation). */
+  readonly headers?: HeaderMutationModel;
+  /** Ring-hash load balancing: the request header whose value picks the host. */
+  readonly hashHeader?: string;
+}
+
+export interface RetryModel {
+  /** Retries after the first attempt (>= 1). */
+  readonly attempts: number;
+  readonly perTryTimeoutMs?: number;
+  /** Envoy `retry_on` conditions (HTTP ones and gRPC status names), at least one. */
+  readonly on: readonly string[];
+}
+
+/** Percentages 0..100 (decimals allowed). */
+export interface FaultModel {
+  readonly abort?: { readonly percent: number; readonly httpStatus?: number; readonly grpcStatus?: number };
+  readonly delay?: { readonly percent: number; readonly fixedMs: number };
+}
+
+export interface MirrorModel {
+  readonly cluster: string;
+  /** 0..100 (decimals allowed). */
+  readonly percent: number;
+}
+
+export interface HeaderOperationsModel {
+  /** Replace (or add) these headers. */
+  readonly set?: Readonly<Record<string, string>>;
+  /** Append these values (keeping existing ones). */
+  readonly add?: Readonly<Record<string, string>>;
+  readonly remove?: readonly string[];
+}
+
+export interface HeaderMutationModel {
+  readonly request?: HeaderOperationsModel;
+  readonly response?: HeaderOperationsModel;
+}
+
+/** Token bucket on the inbound side: `requestsPerSecond` refill per second, `burst` capacity. */
+export interface RateLimitModel {
+  readonly requestsPerSecond: number;
+  readonly burst: number;
 }
 
 export interface ServiceModel {
@@ -77,6 +150,15 @@ export interface ServiceModel {
   readonly routes: readonly RouteModel[];
   /** Services its proxies may call; undefined means every service in the mesh. */
   readonly dependencies?: readonly ServiceKey[];
+  /**
+   * Other services whose clusters this service's routes send to (targets, mirrors), sorted: a
+   * proxy that sees this service must see them too, or its routes would name unknown clusters.
+   */
+  readonly referencedServices?: readonly ServiceKey[];
+  /** Local rate limit on the service's inbound side (Envoy sidecars only). */
+  readonly rateLimit?: RateLimitModel;
+  /** Config problems found while building (a route target dropped, a fallback taken). */
+  readonly diagnostics?: readonly Diagnostic[];
 }
 
 /** The whole mesh at one registry (and later config) revision. */
@@ -84,6 +166,8 @@ export interface MeshModel {
   readonly revision: number;
   /** Keyed by service key, iteration sorted by key. */
   readonly services: ReadonlyMap<ServiceKey, ServiceModel>;
+  /** Every service's `diagnostics`, in service key order. */
+  readonly diagnostics?: readonly Diagnostic[];
 }
 
 export type ProxyKind = 'sidecar' | 'proxyless' | 'gateway';
@@ -126,6 +210,8 @@ export interface ProxyView {
   /** Sidecars: the local application port inbound traffic goes to (0: no inbound listener). */
   readonly inboundPort: number;
   readonly inboundProtocol: Protocol;
+  /** Sidecars with an inbound port: the own service's local rate limit. */
+  readonly inboundRateLimit?: RateLimitModel;
   /** Proxyless servers: the listeners to serve (gRFC A36). */
   readonly serverListeners: readonly ServerListenerModel[];
 }

@@ -3,6 +3,11 @@
  * `key` hashes everything in the view (service models by key only: their content is covered by
  * the resource versions), so proxies with equal keys can share one snapshot.
  *
+ * Dependencies scope what a proxy sees: a proxy whose own service declares dependencies sees
+ * only those services (all services when none are declared), plus every service their routes
+ * send to (`referencedServices`, followed transitively) so that no route names an unknown
+ * cluster.
+ *
  * Gateways are out of scope for now: a gateway view gets the sidecar's outbound resources only
  * (inboundPort 0).
  */
@@ -19,6 +24,7 @@ export function viewFor(model: MeshModel, identity: ProxyIdentity): ProxyView {
     identity.kind === 'proxyless' && identity.address !== '' && identity.port > 0
       ? [{ address: identity.address, port: identity.port }]
       : [];
+  const rateLimit = identity.kind === 'sidecar' && identity.port > 0 && ownKey !== '' ? model.services.get(ownKey)?.rateLimit : undefined;
   const body: Omit<ProxyView, 'key'> = {
     kind: identity.kind,
     namespace: identity.namespace,
@@ -27,6 +33,7 @@ export function viewFor(model: MeshModel, identity: ProxyIdentity): ProxyView {
     visibleServices,
     inboundPort: identity.kind === 'sidecar' ? identity.port : 0,
     inboundProtocol: identity.protocol,
+    ...(rateLimit ? { inboundRateLimit: rateLimit } : {}),
     serverListeners,
   };
   return { key: viewKey(body), ...body };
@@ -41,14 +48,17 @@ export function viewKey(body: Omit<ProxyView, 'key'>): string {
 }
 
 function visible(model: MeshModel, dependencies: readonly string[] | undefined): ServiceModel[] {
+  if (dependencies === undefined) return [...model.services.values()].sort((a, b) => compare(a.key, b.key));
+  const seen = new Set<string>();
   const services: ServiceModel[] = [];
-  if (dependencies === undefined) {
-    services.push(...model.services.values());
-  } else {
-    for (const key of new Set(dependencies)) {
-      const service = model.services.get(key);
-      if (service) services.push(service);
-    }
+  const pending = [...dependencies];
+  for (let key = pending.pop(); key !== undefined; key = pending.pop()) {
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const service = model.services.get(key);
+    if (!service) continue;
+    services.push(service);
+    pending.push(...(service.referencedServices ?? []));
   }
   return services.sort((a, b) => compare(a.key, b.key));
 }

@@ -10,6 +10,7 @@ import { buildMeshModel } from '../model/build-model.ts';
 import { parseNodeIdentity } from '../model/node-identity.ts';
 import type { MeshModel, ProxyIdentity, ProxyView, ServiceModel } from '../model/types.ts';
 import { viewFor } from '../model/view.ts';
+import type { ConfigLookup } from '../config/types.ts';
 import type { RegistryChange, RegistrySnapshot, ServiceKey } from '../registry/types.ts';
 import { formatDiagnostic, type Diagnostic } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
@@ -18,6 +19,12 @@ import { buildSnapshot, resourceSet } from '../xds/cache/snapshot.ts';
 import type { NodeInfo, ResourceSet, Snapshot, SnapshotSource, SnapshotWatch } from '../xds/cache/types.ts';
 import { TypeUrl } from '../xds/type-urls.ts';
 import { createResourceEncoder } from './resource-encoder.ts';
+
+/** What the pipeline needs from the config stage: the current lookup, and word when it changes. */
+export interface ConfigFeed {
+  lookup(): ConfigLookup;
+  onChange(listener: () => void): () => void;
+}
 
 /** What the pipeline needs from the registry. */
 export interface RegistryFeed {
@@ -71,23 +78,31 @@ interface ViewEntry {
   readonly watchers: Set<Watcher>;
 }
 
-export function createMeshPipeline(options: { registry: RegistryFeed; log?: Logger }): MeshPipeline {
+export function createMeshPipeline(options: { registry: RegistryFeed; config?: ConfigFeed; log?: Logger }): MeshPipeline {
   const log = options.log ?? createLogger('pipeline');
   const encoder = createResourceEncoder();
   const memo = createTranslationMemo();
   const stats: PipelineStats = { flushes: 0, fullBuilds: 0, endpointOnlyBuilds: 0, lastFlushMs: 0, encoded: 0, reused: 0 };
-  let model = buildMeshModel(options.registry.snapshot());
+  let registrySnapshot = options.registry.snapshot();
+  let model = buildMeshModel(registrySnapshot, undefined, options.config?.lookup());
   const entries = new Map<string, ViewEntry>();
 
-  let pendingRegistry: RegistrySnapshot | undefined;
+  let pending = false;
   const pendingEndpointChanges = new Set<ServiceKey>();
   let pendingServiceChange = false;
   let scheduled: NodeJS.Immediate | undefined;
 
   const unsubscribe = options.registry.onChange((change, snapshot) => {
-    pendingRegistry = snapshot;
+    registrySnapshot = snapshot;
+    pending = true;
     for (const key of change.endpointsChanged) pendingEndpointChanges.add(key);
     if (change.servicesChanged.length > 0) pendingServiceChange = true;
+    scheduled ??= setImmediate(flush);
+  });
+  // A config change can touch any service's clusters, routes or listeners: rebuild fully.
+  const unsubscribeConfig = options.config?.onChange(() => {
+    pending = true;
+    pendingServiceChange = true;
     scheduled ??= setImmediate(flush);
   });
 
@@ -133,13 +148,13 @@ export function createMeshPipeline(options: { registry: RegistryFeed; log?: Logg
 
   function flush(): void {
     scheduled = undefined;
-    if (!pendingRegistry) return;
+    if (!pending) return;
     const started = performance.now();
     const previousModel = model;
-    model = buildMeshModel(pendingRegistry, previousModel);
+    model = buildMeshModel(registrySnapshot, previousModel, options.config?.lookup());
     const endpointKeys = [...pendingEndpointChanges];
     const serviceChange = pendingServiceChange;
-    pendingRegistry = undefined;
+    pending = false;
     pendingEndpointChanges.clear();
     pendingServiceChange = false;
     stats.flushes += 1;
@@ -256,6 +271,7 @@ export function createMeshPipeline(options: { registry: RegistryFeed; log?: Logg
     },
     close: () => {
       unsubscribe();
+      unsubscribeConfig?.();
       if (scheduled) clearImmediate(scheduled);
       scheduled = undefined;
     },

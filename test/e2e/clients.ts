@@ -68,6 +68,8 @@ export interface EchoOptions {
   /** 0 = ephemeral (plain servers only). */
   readonly port?: number;
   readonly failEveryOther?: boolean;
+  /** Every call fails with UNAVAILABLE. */
+  readonly failAlways?: boolean;
   readonly delayMs?: number;
   /** An xDS-enabled server (A36) with this bootstrap; needs a real `port`. */
   readonly xdsBootstrap?: Record<string, unknown>;
@@ -87,6 +89,7 @@ export interface EchoServer {
 export async function spawnEcho(options: EchoOptions): Promise<EchoServer> {
   const args = ['--id', options.id, '--port', String(options.port ?? 0), '--watch-stdin'];
   if (options.failEveryOther) args.push('--fail-every-other');
+  if (options.failAlways) args.push('--fail-always');
   if (options.delayMs !== undefined) args.push('--delay-ms', String(options.delayMs));
   if (options.xdsBootstrap) args.push('--xds');
   if (options.skipFilterRegistry) args.push('--skip-filter-registry');
@@ -106,10 +109,21 @@ export interface CallResult {
   readonly elapsedMs: number;
 }
 
+export interface CallOptions {
+  /** Per-call deadline (default 2000 ms). */
+  readonly deadlineMs?: number;
+  /** Calls in flight at once (default 1). */
+  readonly concurrency?: number;
+  /** Another target than the one the client was started for (`xds:///<target>`). */
+  readonly target?: string;
+  /** Request metadata (headers) sent with every call, e.g. `{ 'x-canary': 'true' }`. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
 export interface XdsClient {
   readonly child: ChildHandle;
   /** Makes `count` Echo calls through `xds:///<target>`; every call has `deadlineMs`. */
-  call(count: number, options?: { deadlineMs?: number; concurrency?: number }): Promise<CallResult>;
+  call(count: number, options?: CallOptions): Promise<CallResult>;
   stop(): Promise<void>;
 }
 
@@ -125,7 +139,8 @@ export async function spawnXdsClient(target: string, bootstrap: Record<string, u
       const deadlineMs = options.deadlineMs ?? 2000;
       const concurrency = options.concurrency ?? 1;
       const seq = nextSeq++;
-      child.send(JSON.stringify({ cmd: 'call', count, deadlineMs, concurrency, seq }));
+      const extra = { ...(options.target === undefined ? {} : { target: options.target }), ...(options.metadata === undefined ? {} : { metadata: options.metadata }) };
+      child.send(JSON.stringify({ cmd: 'call', count, deadlineMs, concurrency, seq, ...extra }));
       const answer = await child.waitForJson(
         (v) => v['seq'] === seq,
         Math.ceil(count / concurrency) * (deadlineMs + 500) + 5000,

@@ -2,7 +2,8 @@
  * Checks the e2e fixtures themselves against a minimal fake ADS server (no Trellis): the proxyless
  * client reaches two echo backends, an xDS-enabled echo server gets its Listener and serves, and
  * a ClusterLoadAssignment with a duplicated address is NACKed by grpc-js-xds (the NACK used by
- * nack.test.ts against Trellis). Also checks the echo server's failure and delay flags directly.
+ * nack.test.ts against Trellis), and the client's request metadata reaches header-matched routes.
+ * Also checks the echo server's failure and delay flags directly.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
@@ -14,6 +15,7 @@ import { freePort, grpcBootstrap, setupE2e, spawnEcho, spawnXdsClient, useE2eHoo
 useE2eHooks();
 
 const ADS = { ads: {}, resource_api_version: 'V3' };
+const EDS_CLUSTER = (name: string): Record<string, unknown> => ({ name, type: 'EDS', eds_cluster_config: { eds_config: ADS }, lb_policy: 'ROUND_ROBIN' });
 const ROUTER = { name: 'router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } };
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
@@ -36,9 +38,9 @@ function serverListener(port: number): Record<string, unknown> {
   };
 }
 
-function endpoints(ports: readonly number[]): Record<string, unknown> {
+function endpoints(ports: readonly number[], clusterName = 'echo-cluster'): Record<string, unknown> {
   return {
-    cluster_name: 'echo-cluster',
+    cluster_name: clusterName,
     endpoints: [
       {
         locality: { region: 'r1', zone: 'z1' },
@@ -91,6 +93,40 @@ describe('e2e fixtures against a fake ADS server', () => {
     ads.set(TypeUrl.ClusterLoadAssignment, [endpoints([a.port, b.port])]);
   });
 
+  it('sends request metadata: a header-matched route takes only the calls that carry the header', async () => {
+    const routes = (withCanary: boolean): Record<string, unknown> => ({
+      name: 'echo-routes',
+      virtual_hosts: [
+        {
+          name: 'echo',
+          domains: ['*'],
+          routes: [
+            ...(withCanary ? [{ match: { prefix: '', headers: [{ name: 'x-canary', exact_match: 'true' }] }, route: { cluster: 'canary-cluster' } }] : []),
+            { match: { prefix: '' }, route: { cluster: 'echo-cluster' } },
+          ],
+        },
+      ],
+    });
+    ads.set(TypeUrl.Cluster, [EDS_CLUSTER('echo-cluster'), EDS_CLUSTER('canary-cluster')]);
+    ads.set(TypeUrl.ClusterLoadAssignment, [endpoints([a.port]), endpoints([b.port], 'canary-cluster')]);
+    ads.set(TypeUrl.RouteConfiguration, [routes(true)]);
+    try {
+      const canary = await waitFor('header-matched calls to reach the canary cluster', 10_000, async () => {
+        const r = await client.call(10, { deadlineMs: 2000, target: 'echo', metadata: { 'x-canary': 'true' } });
+        return r.counts['b'] === 10 ? r : undefined;
+      });
+      expect(canary.errors).toEqual({});
+      const plain = await client.call(10, { deadlineMs: 2000 });
+      expect(plain.counts).toEqual({ a: 10 });
+      // Only the earlier test's deliberate EDS NACK: the header-matched route config was accepted.
+      expect(ads.nacks.filter((n) => n.typeUrl !== TypeUrl.ClusterLoadAssignment)).toEqual([]);
+    } finally {
+      ads.set(TypeUrl.RouteConfiguration, [routes(false)]);
+      ads.set(TypeUrl.Cluster, [EDS_CLUSTER('echo-cluster')]);
+      ads.set(TypeUrl.ClusterLoadAssignment, [endpoints([a.port, b.port])]);
+    }
+  });
+
   it('an xDS-enabled echo server serves once it has its Listener', async () => {
     const port = await freePort();
     ads.set(TypeUrl.Listener, [apiListener('echo'), serverListener(port)]);
@@ -113,6 +149,28 @@ describe('e2e fixtures against a fake ADS server', () => {
 });
 
 describe('echo server flags (direct connection, no xDS)', () => {
+  it('--fail-always fails every call with UNAVAILABLE', async () => {
+    const server = await spawnEcho({ id: 'broken', failAlways: true });
+    const { Client } = loadEcho();
+    const client = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        outcomes.push(
+          await new Promise<string>((resolveCall) => {
+            client.Echo({ message: 'hi' }, { deadline: Date.now() + 3000 }, (error, reply) =>
+              resolveCall(error ? (grpc.status[error.code] ?? String(error.code)) : (reply?.server_id ?? '')),
+            );
+          }),
+        );
+      }
+      expect(outcomes).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE']);
+    } finally {
+      client.close();
+      await server.child.stop();
+    }
+  });
+
   it('--fail-every-other fails every second call with UNAVAILABLE and --delay-ms delays answers', async () => {
     const server = await spawnEcho({ id: 'flaky', failEveryOther: true, delayMs: 150 });
     const { Client } = loadEcho();

@@ -13,7 +13,7 @@ import { killAllChildren, printChildLogs, spawnChild, type ChildHandle } from '.
 import { REPO_ROOT } from './clients.ts';
 
 export { grpcBootstrap, spawnEcho, spawnXdsClient, REPO_ROOT } from './clients.ts';
-export type { CallResult, EchoServer, XdsClient } from './clients.ts';
+export type { CallOptions, CallResult, EchoServer, XdsClient } from './clients.ts';
 
 /** The CLI entry point; TRELLIS_E2E_BIN may point the suite at another build of it. */
 const TRELLIS_BIN = process.env['TRELLIS_E2E_BIN'] ?? join(REPO_ROOT, 'bin', 'trellis.mjs');
@@ -187,15 +187,24 @@ export function runTrellisCli(args: readonly string[]): Promise<CliResult> {
   });
 }
 
-/** An instance registration body for the HTTP API (grpc protocol, locality r1/z1 by default). */
-export function instanceBody(fields: { service: string; namespace: string; port: number; id?: string; ttlSeconds?: number; zone?: string; weight?: number }): Record<string, unknown> {
+/** An instance registration body for the HTTP API (grpc protocol, locality r1/z1, no labels by default). */
+export function instanceBody(fields: {
+  service: string;
+  namespace: string;
+  port: number;
+  id?: string;
+  ttlSeconds?: number;
+  zone?: string;
+  weight?: number;
+  labels?: Readonly<Record<string, string>>;
+}): Record<string, unknown> {
   return {
     service: fields.service,
     namespace: fields.namespace,
     address: '127.0.0.1',
     port: fields.port,
     protocol: 'grpc',
-    labels: {},
+    labels: { ...fields.labels },
     locality: { region: 'r1', zone: fields.zone ?? 'z1', subZone: '' },
     weight: fields.weight ?? 1,
     health: 'healthy',

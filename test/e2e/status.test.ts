@@ -3,10 +3,8 @@
  * connected grpc-js-xds client with every type ACKed, and CSDS FetchClientStatus on the xDS port
  * returns the client's node and the resources it holds.
  */
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, describe, expect, it } from 'vitest';
+import { csdsClient, fetchClientStatus, type ClientStatusResponse } from './csds.ts';
 import {
   ackedAll,
   grpcBootstrap,
@@ -14,7 +12,6 @@ import {
   proxyStatus,
   registerInstance,
   setupE2e,
-  REPO_ROOT,
   runTrellisCli,
   spawnEcho,
   spawnXdsClient,
@@ -29,40 +26,6 @@ useE2eHooks();
 const NODE_ID = 'status-client';
 const LISTENER_TYPE = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 const ENDPOINT_TYPE = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
-
-interface GenericXdsConfig {
-  type_url?: string;
-  name?: string;
-  version_info?: string;
-  client_status?: string;
-}
-
-interface ClientStatusResponse {
-  config?: Array<{ node?: { id?: string; metadata?: unknown }; generic_xds_configs?: GenericXdsConfig[] }>;
-}
-
-type FetchClientStatus = (
-  request: Record<string, unknown>,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response?: ClientStatusResponse) => void,
-) => void;
-
-/** A plain grpc-js CSDS client (proto-loader on Envoy's csds.proto). */
-function csdsClient(address: string): grpc.Client & { FetchClientStatus: FetchClientStatus } {
-  const definition = protoLoader.loadSync('envoy/service/status/v3/csds.proto', {
-    keepCase: true,
-    enums: String,
-    longs: String,
-    defaults: false,
-    oneofs: true,
-    includeDirs: [join(REPO_ROOT, 'proto'), join(REPO_ROOT, 'node_modules', 'protobufjs')],
-  });
-  const Client = grpc.makeClientConstructor(
-    definition['envoy.service.status.v3.ClientStatusDiscoveryService'] as grpc.ServiceDefinition,
-    'ClientStatusDiscoveryService',
-  );
-  return new Client(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { FetchClientStatus: FetchClientStatus };
-}
 
 describe('status of a connected proxyless client', () => {
   let trellis: TrellisProcess;
@@ -103,9 +66,7 @@ describe('status of a connected proxyless client', () => {
   it('CSDS FetchClientStatus returns the node and its ACKed resources', async () => {
     csds = csdsClient(trellis.xdsAddress);
     const client = csds;
-    const response = await new Promise<ClientStatusResponse>((resolveCall, rejectCall) => {
-      client.FetchClientStatus({}, { deadline: Date.now() + 5000 }, (error, answer) => (error ? rejectCall(error) : resolveCall(answer ?? {})));
-    });
+    const response: ClientStatusResponse = await fetchClientStatus(client);
     const config = response.config?.find((c) => c.node?.id === NODE_ID);
     expect(config, JSON.stringify(response).slice(0, 2000)).toBeDefined();
     const resources = config?.generic_xds_configs ?? [];
@@ -117,13 +78,7 @@ describe('status of a connected proxyless client', () => {
     expect(endpoints.every((r) => r.client_status === 'ACKED')).toBe(true);
 
     // A node matcher for another id selects nothing.
-    const none = await new Promise<ClientStatusResponse>((resolveCall, rejectCall) => {
-      client.FetchClientStatus(
-        { node_matchers: [{ node_id: { exact: 'no-such-node' } }] },
-        { deadline: Date.now() + 5000 },
-        (error, answer) => (error ? rejectCall(error) : resolveCall(answer ?? {})),
-      );
-    });
+    const none = await fetchClientStatus(client, { node_matchers: [{ node_id: { exact: 'no-such-node' } }] });
     expect(none.config ?? []).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Follows a request through translated resources the way Envoy (or gRPC) would: listener →
  * HttpConnectionManager → route configuration (RDS or inline) → virtual host by domain → first
- * matching route → cluster(s) → endpoints. Behavioural tests assert on where a request ends up,
- * not on resource shapes. Only the features Trellis emits are understood.
+ * matching route (path, prefix, headers: exact, prefix, safe_regex, present) → cluster(s), all of
+ * a weighted split with their weights → endpoints. Behavioural tests assert on where a request
+ * ends up, not on resource shapes. Only the features Trellis emits are understood.
  */
 import type { ResourcesByType } from '../../src/xds/resources/consistency.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
@@ -114,6 +115,9 @@ function matches(match: Obj, request: SimulatedRequest): boolean {
     if (sm && typeof sm['exact'] === 'string' && value !== sm['exact']) return false;
     if (sm && typeof sm['prefix'] === 'string' && !(value ?? '').startsWith(sm['prefix'])) return false;
     if (sm && typeof sm['prefix'] === 'string' && value === undefined) return false;
+    const regex = str(obj(sm?.['safe_regex'])?.['regex']);
+    // Envoy's safe_regex matches the whole value (RE2; JS RegExp is close enough for tests).
+    if (regex && (value === undefined || !new RegExp(`^(?:${regex})$`).test(value))) return false;
   }
   return true;
 }

@@ -13,12 +13,13 @@ export function parseHostPort(text: string, flag: string): { host: string; port:
 
 export const serveCommand: Command = {
   summary: 'run the control plane (xDS on 127.0.0.1:18000, HTTP API on 127.0.0.1:18001)',
-  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--proxy-grace 30s]',
+  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--config-dir DIR] [--proxy-grace 30s]',
   options: {
     xds: { type: 'string' },
     api: { type: 'string' },
     data: { type: 'string' },
     example: { type: 'string', multiple: true },
+    'config-dir': { type: 'string' },
     'proxy-grace': { type: 'string' },
   },
   async run(values, out) {
@@ -35,6 +36,7 @@ export const serveCommand: Command = {
       dataDir: typeof values['data'] === 'string' ? values['data'] : process.env['TRELLIS_DATA'] ?? DEFAULT_OPTIONS.dataDir,
       examples,
       proxyGraceMs: grace,
+      ...(typeof values['config-dir'] === 'string' ? { configDir: values['config-dir'] } : {}),
     });
     out(`Trellis listening: xDS ${trellis.xdsAddress}, API ${trellis.apiUrl}`);
     if (trellis.newAdminToken) out('An admin token was created in the data folder (admin.token); the CLI reads it from there.');

@@ -2,7 +2,7 @@
  * Snapshot consistency: what a proxy needs to warm every resource it is given. Checked before a
  * snapshot is published (a failure keeps the last good one): every EDS cluster has its
  * ClusterLoadAssignment, every RDS name its RouteConfiguration, every cluster named by a route
- * or tcp_proxy exists, and names are unique per type.
+ * (target or mirror) or tcp_proxy exists, and names are unique per type.
  */
 import { messageNameOf, TypeUrl } from '../type-urls.ts';
 import { anyTypeName, TCP_PROXY_TYPE } from './envoy-values.ts';
@@ -45,6 +45,7 @@ export function checkConsistency(resources: ResourcesByType): string[] {
         for (const weighted of list(record(action['weighted_clusters'])?.['clusters'])) {
           needCluster(stringField(record(weighted), 'name'), where);
         }
+        for (const mirror of list(action['request_mirror_policies'])) needCluster(stringField(record(mirror), 'cluster'), where);
       }
     }
   };

@@ -60,3 +60,18 @@ export function http2ProtocolOptions(): EnvoyObject {
   const name = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
   return { [name]: typed(name, { explicit_http_config: { http2_protocol_options: {} } }) };
 }
+
+/** Who reads a resource: Envoy, or a proxyless gRPC client (which supports a subset). */
+export type ClientFlavor = 'envoy' | 'grpc';
+
+/**
+ * `envoy.type.v3.FractionalPercent` for a percentage 0..100: denominator HUNDRED for whole
+ * numbers, TEN_THOUSAND for two decimals, else MILLION (rounded to four decimals).
+ */
+export function fractionalPercent(percent: number): EnvoyObject {
+  const p = Math.min(100, Math.max(0, percent));
+  if (Number.isInteger(p)) return { numerator: p, denominator: 'HUNDRED' };
+  const hundredths = Math.round(p * 100);
+  if (Math.abs(hundredths - p * 100) < 1e-9) return { numerator: hundredths, denominator: 'TEN_THOUSAND' };
+  return { numerator: Math.round(p * 10_000), denominator: 'MILLION' };
+}

@@ -21,7 +21,9 @@ export function buildApiListeners(service: ServiceModel, proxyNamespace: string)
   const names = service.port > 0 ? bare.flatMap((n) => [n, `${n}:${service.port}`]) : bare;
   return names.map((name) => ({
     name,
-    api_listener: { api_listener: buildHttpConnectionManager(service.key, { rds: service.key }, 'outbound') },
+    api_listener: {
+      api_listener: buildHttpConnectionManager(service.key, { rds: service.key }, { side: 'outbound', routes: service.routes }),
+    },
   }));
 }
 

@@ -1,16 +1,19 @@
 /** HttpConnectionManager (as an Any) with either an RDS reference or an inline route config. */
 import { adsConfigSource, typed, type EnvoyObject } from './envoy-values.ts';
-import { buildHttpFilters, type HttpFilterSide } from './http-filters.ts';
+import { buildHttpFilters, type HttpFilterContext, type HttpFilterSide } from './http-filters.ts';
 
 export const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
 export type RouteSpecifier = { readonly rds: string } | { readonly routeConfig: EnvoyObject };
 
-/** The HCM Any: `stat_prefix`, routes by RDS over ADS (or inline), the ordered HTTP filters. */
-export function buildHttpConnectionManager(statPrefix: string, routes: RouteSpecifier, side: HttpFilterSide): EnvoyObject {
+/**
+ * The HCM Any: `stat_prefix`, routes by RDS over ADS (or inline), the ordered HTTP filters for
+ * `filters` (a side, or a context naming the routes and rate limit the filters depend on).
+ */
+export function buildHttpConnectionManager(statPrefix: string, routes: RouteSpecifier, filters: HttpFilterSide | HttpFilterContext): EnvoyObject {
   const routeField =
     'rds' in routes
       ? { rds: { config_source: adsConfigSource(), route_config_name: routes.rds } }
       : { route_config: routes.routeConfig };
-  return typed(HCM_TYPE, { stat_prefix: statPrefix, ...routeField, http_filters: buildHttpFilters(side) });
+  return typed(HCM_TYPE, { stat_prefix: statPrefix, ...routeField, http_filters: buildHttpFilters(filters) });
 }

@@ -1,18 +1,14 @@
 /**
- * The HTTP filters of every HttpConnectionManager, in order. Adding a filter is one entry here
- * (its own file when it grows), one golden case. The router must stay last: Envoy and gRPC both
+ * The HTTP filters of every HttpConnectionManager, in order. Adding a filter is one file under
+ * filters/, one entry here, one golden case. The router must stay last: Envoy and gRPC both
  * reject a chain that does not end with it.
  */
 import { typed, type EnvoyObject } from './envoy-values.ts';
+import type { HttpFilterContext, HttpFilterEntry, HttpFilterSide } from './filters/context.ts';
+import { faultFilter } from './filters/fault.ts';
+import { localRateLimitFilter } from './filters/local-rate-limit.ts';
 
-/** Where the HCM sits: later filters (fault, rbac, ratelimit) differ by side. */
-export type HttpFilterSide = 'outbound' | 'inbound' | 'server';
-
-export interface HttpFilterEntry {
-  readonly name: string;
-  /** The HttpFilter message for `side`, or undefined to leave the filter out there. */
-  readonly build: (side: HttpFilterSide) => EnvoyObject | undefined;
-}
+export type { HttpFilterContext, HttpFilterEntry, HttpFilterSide } from './filters/context.ts';
 
 export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
 
@@ -21,14 +17,15 @@ const router: HttpFilterEntry = {
   build: () => ({ name: ROUTER_FILTER_NAME, typed_config: typed('envoy.extensions.filters.http.router.v3.Router', {}) }),
 };
 
-/** The ordered filter list; the router is last. */
-export const HTTP_FILTERS: readonly HttpFilterEntry[] = [router];
+/** The ordered filter list: rate limiting first (cheapest rejection), then faults, the router last. */
+export const HTTP_FILTERS: readonly HttpFilterEntry[] = [localRateLimitFilter, faultFilter, router];
 
-/** The `http_filters` of an HCM on `side`. */
-export function buildHttpFilters(side: HttpFilterSide): EnvoyObject[] {
+/** The `http_filters` of an HCM on `side` (a bare side: no per-route or rate-limit filters). */
+export function buildHttpFilters(context: HttpFilterSide | HttpFilterContext): EnvoyObject[] {
+  const ctx: HttpFilterContext = typeof context === 'string' ? { side: context } : context;
   const filters: EnvoyObject[] = [];
   for (const entry of HTTP_FILTERS) {
-    const filter = entry.build(side);
+    const filter = entry.build(ctx);
     if (filter) filters.push(filter);
   }
   return filters;

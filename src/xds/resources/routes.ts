@@ -8,10 +8,16 @@
  *   for domain '*' (the listener name already selected the service). Independent of the view.
  */
 import type { HeaderMatchModel, ProxyView, RouteModel, ServiceModel } from '../../model/types.ts';
-import { duration, RESOURCE_NAMES, type EnvoyObject } from './envoy-values.ts';
+import { duration, RESOURCE_NAMES, type ClientFlavor, type EnvoyObject } from './envoy-values.ts';
+import { buildFaultConfig, FAULT_FILTER_NAME } from './filters/fault.ts';
+import { buildHashPolicy, buildHeaderMutation, buildMirrorPolicies, buildRetryPolicy } from './route-policies.ts';
 
-/** An Envoy Route from the model; shared by sidecar and proxyless route configurations. */
-export function buildRoute(route: RouteModel): EnvoyObject {
+/**
+ * An Envoy Route from the model; shared by sidecar and proxyless route configurations. For gRPC
+ * (`flavor` 'grpc') the parts it does not implement (mirroring, header mutation) are left out,
+ * so a proxyless client's config never suggests they work.
+ */
+export function buildRoute(route: RouteModel, flavor: ClientFlavor = 'envoy'): EnvoyObject {
   const match: EnvoyObject =
     route.match.path !== undefined ? { path: route.match.path } : { prefix: route.match.pathPrefix ?? '/' };
   if (route.match.headers && route.match.headers.length > 0) match['headers'] = route.match.headers.map(headerMatcher);
@@ -28,12 +34,21 @@ export function buildRoute(route: RouteModel): EnvoyObject {
     action['timeout'] = duration(route.timeoutMs);
     action['max_stream_duration'] = { max_stream_duration: duration(route.timeoutMs) };
   }
-  return { name: route.name, match, route: action };
+  if (route.retry) action['retry_policy'] = buildRetryPolicy(route.retry);
+  if (route.hashHeader !== undefined) action['hash_policy'] = buildHashPolicy(route.hashHeader);
+  if (route.mirror && flavor === 'envoy') action['request_mirror_policies'] = buildMirrorPolicies(route.mirror);
+  const built: EnvoyObject = { name: route.name, match, route: action };
+  if (flavor === 'envoy') {
+    Object.assign(built, buildHeaderMutation('request', route.headers?.request), buildHeaderMutation('response', route.headers?.response));
+  }
+  if (route.fault) built['typed_per_filter_config'] = { [FAULT_FILTER_NAME]: buildFaultConfig(route.fault) };
+  return built;
 }
 
 function headerMatcher(h: HeaderMatchModel): EnvoyObject {
   if (h.exact !== undefined) return { name: h.name, string_match: { exact: h.exact } };
   if (h.prefix !== undefined) return { name: h.name, string_match: { prefix: h.prefix } };
+  if (h.regex !== undefined) return { name: h.name, string_match: { safe_regex: { regex: h.regex } } };
   return { name: h.name, present_match: h.present ?? true };
 }
 
@@ -54,7 +69,7 @@ export function buildOutboundRouteConfig(view: ProxyView): EnvoyObject {
     const domains = candidates.filter((d) => !used.has(d));
     for (const d of domains) used.add(d);
     if (domains.length === 0) continue;
-    virtualHosts.push({ name: service.key, domains, routes: service.routes.map(buildRoute) });
+    virtualHosts.push({ name: service.key, domains, routes: service.routes.map((r) => buildRoute(r, 'envoy')) });
   }
   const name = RESOURCE_NAMES.outboundHttpRoute;
   return virtualHosts.length > 0 ? { name, virtual_hosts: virtualHosts } : { name };
@@ -64,6 +79,6 @@ export function buildOutboundRouteConfig(view: ProxyView): EnvoyObject {
 export function buildServiceRouteConfig(service: ServiceModel): EnvoyObject {
   return {
     name: service.key,
-    virtual_hosts: [{ name: service.key, domains: ['*'], routes: service.routes.map(buildRoute) }],
+    virtual_hosts: [{ name: service.key, domains: ['*'], routes: service.routes.map((r) => buildRoute(r, 'grpc')) }],
   };
 }

@@ -5,7 +5,8 @@
  *   tcp_proxy to its default cluster; on a port clash the first by key wins, the others get a
  *   warning diagnostic and no listener;
  * - `inbound|<inboundPort>` on 0.0.0.0:15006 (sidecars with an inbound port only): HCM with an
- *   inline route to the inbound cluster for http/grpc, tcp_proxy for tcp.
+ *   inline route to the inbound cluster for http/grpc (with the local rate limit filter when the
+ *   own service sets one), tcp_proxy for tcp.
  * Gateways get the outbound listeners only (gateway support is a later issue).
  */
 import { inboundClusterName } from '../../model/names.ts';
@@ -22,6 +23,7 @@ import {
   type EnvoyObject,
 } from './envoy-values.ts';
 import { buildHttpConnectionManager } from './http-connection-manager.ts';
+import { isHttpService } from './routes.ts';
 
 const LOOPBACK = '127.0.0.1';
 const ANY_ADDRESS = '0.0.0.0';
@@ -29,7 +31,7 @@ const ANY_ADDRESS = '0.0.0.0';
 /** Every listener of a sidecar (or gateway) view, plus warnings for tcp port clashes. */
 export function buildSidecarListeners(view: ProxyView): { listeners: EnvoyObject[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const listeners: EnvoyObject[] = [outboundHttpListener()];
+  const listeners: EnvoyObject[] = [outboundHttpListener(view)];
   // Ports already bound on 127.0.0.1 by this proxy, with who holds them.
   const taken = new Map<number, string>([[SIDECAR_PORTS.outboundHttp, `listener ${RESOURCE_NAMES.outboundHttpListener}`]]);
   if (view.kind === 'sidecar' && view.inboundPort > 0) taken.set(SIDECAR_PORTS.inbound, 'the inbound listener');
@@ -52,9 +54,11 @@ export function buildSidecarListeners(view: ProxyView): { listeners: EnvoyObject
   return { listeners, diagnostics };
 }
 
-function outboundHttpListener(): EnvoyObject {
+/** The outbound HCM's filters depend on the routes of every visible http/grpc service (fault). */
+function outboundHttpListener(view: ProxyView): EnvoyObject {
   const name = RESOURCE_NAMES.outboundHttpListener;
-  const hcm = buildHttpConnectionManager(name, { rds: RESOURCE_NAMES.outboundHttpRoute }, 'outbound');
+  const routes = view.visibleServices.filter(isHttpService).flatMap((s) => s.routes);
+  const hcm = buildHttpConnectionManager(name, { rds: RESOURCE_NAMES.outboundHttpRoute }, { side: 'outbound', routes });
   return {
     name,
     address: socketAddress(LOOPBACK, SIDECAR_PORTS.outboundHttp),
@@ -91,7 +95,7 @@ function inboundListener(view: ProxyView): EnvoyObject {
                 ],
               },
             },
-            'inbound',
+            view.inboundRateLimit ? { side: 'inbound', rateLimit: view.inboundRateLimit } : 'inbound',
           ),
         };
   return {

@@ -10,12 +10,13 @@
 import type { ClusterModel, Locality, ProxyView, ServiceModel } from '../../model/types.ts';
 import type { Diagnostic } from '../../util/errors.ts';
 import { TypeUrl } from '../type-urls.ts';
-import { buildCluster, buildInboundCluster } from './clusters.ts';
+import { buildCluster, buildInboundCluster, clusterWarnings } from './clusters.ts';
 import { checkConsistency } from './consistency.ts';
 import { buildClusterLoadAssignment } from './endpoints.ts';
 import { buildApiListeners, buildServerListener } from './grpc-listeners.ts';
 import { buildOutboundRouteConfig, buildServiceRouteConfig, isHttpService } from './routes.ts';
 import { buildSidecarListeners } from './sidecar-listeners.ts';
+import type { ClientFlavor } from './envoy-values.ts';
 
 export { checkConsistency } from './consistency.ts';
 export type { ResourcesByType } from './consistency.ts';
@@ -37,7 +38,8 @@ export interface TranslationResult {
  * their model objects.
  */
 export interface TranslationMemo {
-  cluster(c: ClusterModel): NamedResource;
+  /** The Cluster as Envoy (default) or a proxyless gRPC client reads it. */
+  cluster(c: ClusterModel, flavor?: ClientFlavor): NamedResource;
   assignment(c: ClusterModel, proxyLocality: Locality): NamedResource;
   serviceRoute(service: ServiceModel): NamedResource;
   apiListeners(service: ServiceModel, proxyNamespace: string): readonly NamedResource[];
@@ -45,7 +47,7 @@ export interface TranslationMemo {
 
 /** A memo for `translateView`; one per pipeline. */
 export function createTranslationMemo(): TranslationMemo {
-  const clusters = new WeakMap<ClusterModel, NamedResource>();
+  const clusters = new WeakMap<ClusterModel, Map<string, NamedResource>>();
   const assignments = new WeakMap<ClusterModel, Map<string, NamedResource>>();
   const serviceRoutes = new WeakMap<ServiceModel, NamedResource>();
   const apiListeners = new WeakMap<ServiceModel, Map<string, readonly NamedResource[]>>();
@@ -57,11 +59,7 @@ export function createTranslationMemo(): TranslationMemo {
     return value;
   };
   return {
-    cluster: (c) => {
-      let value = clusters.get(c);
-      if (!value) clusters.set(c, (value = named(buildCluster(c))));
-      return value;
-    },
+    cluster: (c, flavor = 'envoy') => nested(clusters, c, flavor, () => named(buildCluster(c, flavor))),
     assignment: (c, locality) =>
       nested(assignments, c, `${locality.region}\0${locality.zone}\0${locality.subZone}`, () => ({
         name: c.name,
@@ -78,7 +76,7 @@ export function createTranslationMemo(): TranslationMemo {
 
 /** Builds without memoizing (tests, one-off translations). */
 const UNMEMOIZED: TranslationMemo = {
-  cluster: (c) => named(buildCluster(c)),
+  cluster: (c, flavor = 'envoy') => named(buildCluster(c, flavor)),
   assignment: (c, locality) => ({ name: c.name, value: buildClusterLoadAssignment(c, locality) }),
   serviceRoute: (service) => named(buildServiceRouteConfig(service)),
   apiListeners: (service, namespace) => buildApiListeners(service, namespace).map(named),
@@ -86,18 +84,22 @@ const UNMEMOIZED: TranslationMemo = {
 
 /** Every resource for `view`, by type URL (each list in a stable order), plus diagnostics. */
 export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZED): TranslationResult {
+  const flavor: ClientFlavor = view.kind === 'proxyless' ? 'grpc' : 'envoy';
   const clusters: NamedResource[] = [];
   const assignments: NamedResource[] = [];
+  const diagnostics: Diagnostic[] = [];
   for (const service of view.visibleServices) {
     for (const cluster of service.clusters) {
-      clusters.push(memo.cluster(cluster));
+      clusters.push(memo.cluster(cluster, flavor));
       assignments.push(memo.assignment(cluster, view.locality));
     }
+    // One warning per service is enough: its clusters share one policy.
+    const first = service.clusters[0];
+    if (first) diagnostics.push(...clusterWarnings(first, flavor));
   }
 
   let listeners: NamedResource[];
   let routeConfigs: NamedResource[];
-  const diagnostics: Diagnostic[] = [];
   if (view.kind === 'proxyless') {
     const httpServices = view.visibleServices.filter(isHttpService);
     listeners = [

@@ -1,6 +1,7 @@
 /**
- * Loads testdata/translate/<case>.in.yaml (a registry in the registry API's shape and a proxy
- * node) and runs the pipeline stages up to the proxy view: buildMeshModel → parseNodeIdentity →
+ * Loads testdata/translate/<case>.in.yaml (a registry in the registry API's shape, a proxy node
+ * and optionally `config:`, effective ServiceSettings per service key in the src/config/types.ts
+ * shape with durations in ms) and runs the pipeline stages up to the proxy view: buildMeshModel → parseNodeIdentity →
  * viewFor. Shared by the golden test and the gRPC acceptance test.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,11 +14,14 @@ import { viewFor } from '../../../src/model/view.ts';
 import type { Diagnostic } from '../../../src/util/errors.ts';
 import type { NodeInfo } from '../../../src/xds/cache/types.ts';
 import { registryFixture, type FixtureRegistry } from '../../support/registry-fixture.ts';
+import { fakeConfigLookup } from '../../support/fake-config-lookup.ts';
+import type { ServiceSettings } from '../../../src/config/types.ts';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../../../testdata/translate/', import.meta.url));
 
 interface GoldenInput {
   readonly registry: FixtureRegistry;
+  readonly config?: Readonly<Record<string, ServiceSettings>>;
   readonly node: Partial<NodeInfo> & { readonly id: string };
 }
 
@@ -30,10 +34,10 @@ export function goldenCaseNames(): string[] {
 }
 
 /** The proxy view of one case, with the node's diagnostics. */
-export function loadGoldenCase(name: string): { view: ProxyView; nodeDiagnostics: Diagnostic[] } {
+export function loadGoldenCase(name: string): { view: ProxyView; nodeDiagnostics: Diagnostic[]; modelDiagnostics: readonly Diagnostic[] } {
   const input = YAML.parse(readFileSync(`${GOLDEN_DIR}${name}.in.yaml`, 'utf8')) as GoldenInput;
   const node: NodeInfo = { cluster: '', metadata: {}, locality: {}, user_agent_name: '', user_agent_version: '', ...input.node };
-  const model = buildMeshModel(registryFixture(input.registry));
+  const model = buildMeshModel(registryFixture(input.registry), undefined, input.config ? fakeConfigLookup(input.config) : undefined);
   const { identity, diagnostics } = parseNodeIdentity(node);
-  return { view: viewFor(model, identity), nodeDiagnostics: diagnostics };
+  return { view: viewFor(model, identity), nodeDiagnostics: diagnostics, modelDiagnostics: model.diagnostics ?? [] };
 }

@@ -65,4 +65,11 @@ describe('gRPC (grpc-js-xds) accepts proxyless resources', () => {
     };
     expect(grpcVerdict(TypeUrl.Listener, { name: 'l', api_listener: { api_listener: hcm } })).not.toBe('OK');
   });
+
+  it('rejects least_request and random, which is why proxyless clusters fall back to round robin', () => {
+    const eds = { name: 'c', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} }, service_name: 'c' }, connect_timeout: { seconds: 1 } };
+    expect(grpcVerdict(TypeUrl.Cluster, { ...eds, lb_policy: 'ROUND_ROBIN' })).toBe('OK');
+    expect(grpcVerdict(TypeUrl.Cluster, { ...eds, lb_policy: 'LEAST_REQUEST' })).not.toBe('OK');
+    expect(grpcVerdict(TypeUrl.Cluster, { ...eds, lb_policy: 'RANDOM' })).not.toBe('OK');
+  });
 });

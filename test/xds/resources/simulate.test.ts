@@ -35,6 +35,7 @@ const resources = {
             routes: [
               { name: 'canary', match: { prefix: '/', headers: [{ name: 'x-canary', string_match: { exact: 'yes' } }] }, route: { cluster: 'exact' } },
               { name: 'api', match: { path: '/api' }, route: { cluster: 'prefix' } },
+              { name: 'regex', match: { prefix: '/', headers: [{ name: 'x-user', string_match: { safe_regex: { regex: 'ann|bob' } } }] }, route: { cluster: 'suffix' } },
               { name: 'weighted', match: { prefix: '/' }, route: { weighted_clusters: { clusters: [{ name: 'any', weight: { value: 3 } }, { name: 'suffix', weight: { value: 1 } }] } } },
             ],
           },
@@ -77,6 +78,16 @@ describe('simulateRequest routes', () => {
       ],
       endpoints: ['10.0.0.0:80', '10.0.0.3:80'],
     });
+  });
+
+  it('matches safe_regex headers against the whole value', () => {
+    const route = (user?: string) => {
+      const result = simulateRequest(resources, { listener: 'l', host: 'split', path: '/x', ...(user ? { headers: { 'x-user': user } } : {}) });
+      return result.ok ? result.route : result.reason;
+    };
+    expect(route('bob')).toBe('regex');
+    expect(route('bobby')).toBe('weighted');
+    expect(route()).toBe('weighted');
   });
 
   it('explains failures', () => {

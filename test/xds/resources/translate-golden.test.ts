@@ -1,5 +1,5 @@
 /**
- * Golden tests: testdata/translate/<case>.in.yaml (registry + proxy node) → buildMeshModel →
+ * Golden tests: testdata/translate/<case>.in.yaml (registry + proxy node + optional config) → buildMeshModel →
  * parseNodeIdentity → viewFor → translateView → <case>.out.yaml (view summary, resources by type,
  * diagnostics). UPDATE_GOLDEN=1 rewrites the outputs and deletes orphaned .out.yaml files.
  */
@@ -15,7 +15,7 @@ const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 const cases = goldenCaseNames();
 
 function run(name: string): { output: Record<string, unknown>; resources: TranslationResult['resources'] } {
-  const { view, nodeDiagnostics } = loadGoldenCase(name);
+  const { view, nodeDiagnostics, modelDiagnostics } = loadGoldenCase(name);
   const result = translateView(view);
   const { key: _key, visibleServices, ...viewRest } = view;
   const resources: Record<string, unknown> = {};
@@ -26,7 +26,7 @@ function run(name: string): { output: Record<string, unknown>; resources: Transl
   const output = {
     view: { ...viewRest, visibleServices: visibleServices.map((s) => s.key) },
     resources,
-    diagnostics: [...nodeDiagnostics, ...result.diagnostics],
+    diagnostics: [...nodeDiagnostics, ...modelDiagnostics, ...result.diagnostics],
   };
   return { output, resources: result.resources };
 }
