@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, USAGE } from './lib/args.ts';
 import { machineDescription, toMarkdown, writeReport, type ScenarioResult } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
+import { certificates } from './scenarios/certificates.ts';
 import { endpointConvergence } from './scenarios/endpoint-convergence.ts';
 import { translation } from './scenarios/translation.ts';
 
 /** Every scenario, in the order `npm run bench` runs them. A new scenario is one line here. */
-export const SCENARIOS: readonly Scenario[] = [translation, endpointConvergence];
+export const SCENARIOS: readonly Scenario[] = [translation, endpointConvergence, certificates];
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;

@@ -6,6 +6,9 @@ import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startApiServer } from './api/server.ts';
 import { openTokenStore } from './api/token-store.ts';
+import { loadCaFiles } from './ca/ca-files.ts';
+import { createCertificateAuthority } from './ca/certificate-authority.ts';
+import { DEFAULT_TRUST_DOMAIN } from './ca/types.ts';
 import { ensureAdminToken } from './api/tokens.ts';
 import { watchConfigDir, type ConfigDirWatcher } from './config/gitops/watch-config-dir.ts';
 import { createConfigLookup } from './config/merge/index.ts';
@@ -20,6 +23,7 @@ import { loadExamples } from './registry/examples.ts';
 import { createRegistry } from './registry/registry.ts';
 import { defaultInstanceId } from './registry/validate.ts';
 import { openLevelStore } from './store/level-store.ts';
+import { formatDiagnostic } from './util/errors.ts';
 import { createLogger } from './util/log.ts';
 import { createAdsServer } from './xds/server/ads-server.ts';
 import type { NodeInfo } from './xds/cache/types.ts';
@@ -35,6 +39,10 @@ export interface TrellisOptions {
   readonly examples: readonly string[];
   /** A folder of config YAML kept applied (GitOps): changes are applied, removed files deleted. */
   readonly configDir?: string;
+  /** SPIFFE trust domain of workload identities. */
+  readonly trustDomain: string;
+  /** A root or intermediate to sign with instead of a generated root (PEM files). */
+  readonly caFiles?: { readonly certificateFile: string; readonly keyFile: string; readonly chainFile?: string };
   /** How long an auto-registered proxy's instance outlives its disconnected stream. */
   readonly proxyGraceMs: number;
   readonly ttlSweepMs: number;
@@ -49,6 +57,7 @@ export const DEFAULT_OPTIONS: TrellisOptions = {
   examples: [],
   proxyGraceMs: 30_000,
   ttlSweepMs: 1_000,
+  trustDomain: DEFAULT_TRUST_DOMAIN,
 };
 
 export interface RunningTrellis {
@@ -84,6 +93,18 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
     if (result.problems.length > 0) log.warn('example config not applied', { path, problems: result.problems });
     else if (result.files > 0) log.info('example config applied', { path, files: result.files });
   }
+  let userCa;
+  if (options.caFiles) {
+    const loaded = await loadCaFiles(options.caFiles);
+    if (!loaded.ok) throw new Error(`the CA files are not usable: ${loaded.diagnostics.map(formatDiagnostic).join('; ')}`);
+    userCa = loaded.material;
+  }
+  const ca = await createCertificateAuthority({
+    store,
+    trustDomain: options.trustDomain,
+    log: log.child('ca'),
+    ...(userCa ? { userCa } : {}),
+  });
   // One lookup per config revision; the previous one lets unchanged services keep their identity.
   let configLookup: ConfigLookup = createConfigLookup(config.snapshot());
   const pipeline = createMeshPipeline({
@@ -96,6 +117,9 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
           listener();
         }),
     },
+    certificates: ca.source,
+    verifier: ca.verifier,
+    trustDomain: options.trustDomain,
     log: log.child('pipeline'),
   });
   let gitops: ConfigDirWatcher | undefined;
@@ -144,12 +168,15 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
     adminTokenHash: hash,
     tokens,
     config,
+    ca,
     status: () => ({
       proxies: ads.status(),
       views: pipeline.views(),
       pipeline: pipeline.stats(),
       model: { diagnostics: pipeline.model().diagnostics },
       config: { revision: config.snapshot().revision, ...(gitops ? { gitops: gitops.lastResult() } : {}) },
+      // Identity, serial and expiry only: keys never leave the CA through status.
+      certificates: ca.issuer.ledger().map(({ spiffeId, serial, notBefore, notAfter, renewAt, managed }) => ({ spiffeId, serial, notBefore, notAfter, renewAt, managed })),
     }),
     log: log.child('api'),
   });
@@ -170,6 +197,7 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
       stopSweeper();
       gitops?.close();
       pipeline.close();
+      ca.close();
       await Promise.allSettled([api.close(), ads.close()]);
       await registry.close();
       await store.close();

@@ -12,8 +12,11 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { TrellisError } from '../util/errors.ts';
 
-/** read: GET-like; write: changes state (then permitWrites narrows it); admin: admin only. */
-export type ApiAction = 'read' | 'write' | 'admin';
+/**
+ * read: GET-like; write: changes state (then permitWrites narrows it); admin: admin only;
+ * open: anyone, the handler checks its own proof (a workload's join token or certificate).
+ */
+export type ApiAction = 'read' | 'write' | 'admin' | 'open';
 
 export type Role = 'admin' | 'team' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'team', 'viewer'];
@@ -68,6 +71,7 @@ export function createAuthorizer(adminTokenHash: string, options: AuthorizerOpti
   return (request, action) => {
     const token = bearerToken(request.headers.authorization);
     const principal = token === undefined ? undefined : identify(token);
+    if (action === 'open') return { allowed: true, principal: principal ?? ANONYMOUS };
     // On loopback, reads ignore credentials entirely: a stale token never locks out `trellis get`.
     if (action === 'read' && openReads) return { allowed: true, principal: principal ?? ANONYMOUS };
     if (token === undefined) {

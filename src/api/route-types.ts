@@ -1,4 +1,5 @@
 /** The shapes shared by the route tables (routes.ts, config-routes.ts, token-routes.ts). */
+import type { CertificateAuthority } from '../ca/certificate-authority.ts';
 import type { ConfigService } from '../config/service/config-service.ts';
 import type { Registry } from '../registry/types.ts';
 import type { Diagnostic } from '../util/errors.ts';
@@ -23,6 +24,8 @@ export interface RouteContext {
   readonly config?: ConfigService;
   /** Present when the server manages issued tokens. */
   readonly tokens?: TokenStore;
+  /** Present when the built-in CA is enabled. */
+  readonly ca?: CertificateAuthority;
 }
 
 export interface Reply {

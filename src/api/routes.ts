@@ -8,6 +8,7 @@ import type { RegistrySnapshot } from '../registry/types.ts';
 import { serviceKey } from '../registry/types.ts';
 import { DEFAULT_NAMESPACE } from '../registry/validate.ts';
 import type { WriteTarget } from './auth.ts';
+import { CA_ROUTES } from './ca-routes.ts';
 import { CONFIG_ROUTES } from './config-routes.ts';
 import { errorBody, type Method, type Route, type RouteContext, type Reply } from './route-types.ts';
 import { TOKEN_ROUTES } from './token-routes.ts';
@@ -87,8 +88,8 @@ const REGISTRY_ROUTES: readonly Route[] = [
   },
 ];
 
-/** Every route: registry, config, tokens. */
-export const ROUTES: readonly Route[] = [...REGISTRY_ROUTES, ...CONFIG_ROUTES, ...TOKEN_ROUTES];
+/** Every route: registry, config, tokens, CA. */
+export const ROUTES: readonly Route[] = [...REGISTRY_ROUTES, ...CONFIG_ROUTES, ...TOKEN_ROUTES, ...CA_ROUTES];
 
 function registryTarget(c: RouteContext, what: string): WriteTarget {
   return { kind: 'registry', namespace: param(c, 'namespace'), what };

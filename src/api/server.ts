@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CertificateAuthority } from '../ca/certificate-authority.ts';
 import type { ConfigService } from '../config/service/config-service.ts';
 import type { Registry } from '../registry/types.ts';
 import { TrellisError } from '../util/errors.ts';
@@ -35,6 +36,8 @@ export interface ApiServerOptions {
   readonly config?: ConfigService;
   /** Whether reads need no token; default: true exactly when `host` is a loopback address. */
   readonly openReads?: boolean;
+  /** The built-in CA; without it /ca answers 404. */
+  readonly ca?: CertificateAuthority;
 }
 
 export interface ApiServer {
@@ -104,6 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       status: options.status,
       ...(options.config === undefined ? {} : { config: options.config }),
       ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
     };
     const refusal = match.route.targets ? permitWrites(decision.principal, match.route.targets(context)) : undefined;
     if (refusal !== undefined) {

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError, type Command, type FlagValues } from './command.ts';
+import { agentCommand } from './commands/agent.ts';
 import { bootstrapCommand } from './commands/bootstrap.ts';
 import { applyCommand, diffCommand } from './commands/config-write.ts';
 import { deleteCommand, historyCommand, restoreCommand } from './commands/config-revisions.ts';
@@ -30,6 +31,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   history: historyCommand,
   restore: restoreCommand,
   token: tokenCommand,
+  agent: agentCommand,
 };
 
 function help(): string {

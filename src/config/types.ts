@@ -117,6 +117,17 @@ export interface RateLimitSpec {
 }
 
 /**
+ * Mutual TLS for traffic to a service: STRICT (mTLS only), PERMISSIVE (mTLS and plaintext),
+ * DISABLE (plaintext). Clients of a STRICT or PERMISSIVE service call it over mTLS.
+ */
+export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+export const MTLS_MODES: readonly MtlsMode[] = ['STRICT', 'PERMISSIVE', 'DISABLE'];
+
+export interface MtlsSpec {
+  readonly mode?: MtlsMode;
+}
+
+/**
  * What a ServiceConfig's spec holds, and what a PlatformPolicy may default or override.
  * Service-level timeout/retries/fault/mirror/headers apply to every route that does not set its own.
  */
@@ -136,6 +147,8 @@ export interface ServiceSettings {
   readonly connectionPool?: ConnectionPoolSpec;
   readonly outlierDetection?: OutlierDetectionSpec;
   readonly rateLimit?: RateLimitSpec;
+  /** Inbound mTLS mode (builtin default DISABLE); a platform override can enforce STRICT. */
+  readonly mtls?: MtlsSpec;
 }
 
 // ---- documents ---------------------------------------------------------------------------------

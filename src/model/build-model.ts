@@ -5,7 +5,8 @@
  * connect timeout) and one route `default` (prefix '/') to it: the behaviour before layered
  * config. With a ConfigLookup, services named only by config exist too (no instances), and each
  * service's effective settings shape its protocol, subset clusters, cluster policies, routes,
- * dependencies and inbound rate limit (see service-model.ts).
+ * dependencies, inbound rate limit and mTLS mode (see service-model.ts). Every service gets the
+ * SPIFFE id `spiffe://<trust domain>/ns/<namespace>/sa/<name>`.
  *
  * Identity reuse: a ServiceModel is reused unchanged (same object) when `previous` holds it and
  * the registry still has the same ServiceRecord and instance array objects, the lookup returns
@@ -13,6 +14,7 @@
  * same; so later stages can memoize per service by object identity and an unrelated change
  * rebuilds nothing.
  */
+import { DEFAULT_TRUST_DOMAIN } from '../ca/types.ts';
 import type { ConfigLookup, EffectiveServiceConfig } from '../config/types.ts';
 import type { InstanceRecord, RegistrySnapshot, ServiceRecord } from '../registry/types.ts';
 import type { Diagnostic } from '../util/errors.ts';
@@ -22,6 +24,7 @@ import type { MeshModel, ServiceKey, ServiceModel } from './types.ts';
 export { buildServiceModel } from './service-model.ts';
 
 interface BuiltFrom {
+  readonly trustDomain: string;
   readonly instances: readonly InstanceRecord[];
   readonly config: EffectiveServiceConfig | undefined;
   readonly unresolved: string;
@@ -37,8 +40,15 @@ const builtFrom = new WeakMap<object, BuiltFrom>();
 
 const NO_INSTANCES: readonly InstanceRecord[] = [];
 
+/** Options of a model build that come from the control plane itself rather than registry or config. */
+export interface MeshModelOptions {
+  /** SPIFFE trust domain of every identity (default DEFAULT_TRUST_DOMAIN, `trellis.local`). */
+  readonly trustDomain?: string;
+}
+
 /** Builds the mesh model for `registry` and `config`, reusing ServiceModels of `previous` that did not change. */
-export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel, config?: ConfigLookup): MeshModel {
+export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel, config?: ConfigLookup, options?: MeshModelOptions): MeshModel {
+  const trustDomain = options?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   const keySet = new Set(registry.services.keys());
   if (config) for (const key of config.configuredServices()) keySet.add(key);
   const keys = [...keySet].sort();
@@ -65,6 +75,7 @@ export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel,
     if (
       previous &&
       cached &&
+      cached.trustDomain === trustDomain &&
       cached.instances === instances &&
       cached.config === e &&
       cached.unresolved === unresolved &&
@@ -72,11 +83,12 @@ export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel,
     ) {
       model = cached.model;
     } else {
-      model = buildConfiguredServiceModel(key, record, instances, e?.settings, known);
-      builtFrom.set(identity, { instances, config: e, unresolved, model });
+      model = buildConfiguredServiceModel(key, record, instances, e?.settings, known, trustDomain);
+      builtFrom.set(identity, { trustDomain, instances, config: e, unresolved, model });
     }
     services.set(key, model);
     if (model.diagnostics) diagnostics.push(...model.diagnostics);
   }
-  return diagnostics.length > 0 ? { revision: registry.revision, services, diagnostics } : { revision: registry.revision, services };
+  const base = { revision: registry.revision, trustDomain, services };
+  return diagnostics.length > 0 ? { ...base, diagnostics } : base;
 }

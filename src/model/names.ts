@@ -5,6 +5,8 @@
  * - Default cluster `outbound|<key>`, subset cluster `outbound|<key>|<subset>`; the EDS resource
  *   (ClusterLoadAssignment) and `eds_cluster_config.service_name` use the cluster name.
  * - Inbound cluster (Envoy sidecars only) `inbound|<port>|<own key>`.
+ * - Workload identity `spiffe://<trust domain>/ns/<namespace>/sa/<service account>` (the same
+ *   shape src/ca/spiffe.ts issues and parses).
  */
 import type { ServiceKey } from '../registry/types.ts';
 
@@ -21,4 +23,9 @@ export function inboundClusterName(port: number, ownKey: ServiceKey): string {
 /** RFC 1123 label: what service names and namespaces must look like. */
 export function isDnsLabel(value: string): boolean {
   return value.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value);
+}
+
+/** The SPIFFE id of `serviceAccount` in `namespace` (inputs are DNS labels already: no checks here). */
+export function spiffeIdOf(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }

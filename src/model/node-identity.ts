@@ -11,9 +11,14 @@
  * | `trellis.port`      | 1..65535, number or digits     | 0                                         |
  * | `trellis.protocol`  | http, grpc, tcp                | http                                      |
  * | `trellis.labels`    | object of strings              | {}                                        |
+ * | `trellis.token`     | join token (string, secret)    | ''                                        |
  *
  * Locality comes from node.locality {region, zone, sub_zone}. A bad value never throws: it is
  * replaced by the default and reported as a diagnostic naming `node.metadata.<key>`.
+ *
+ * The join token is a secret: it goes into `ProxyIdentity.joinToken` as given and nowhere else;
+ * a diagnostic about it never quotes it. `spiffeId` is '' here: only the pipeline, after
+ * verifying the token, may set it.
  */
 import { isIP } from 'node:net';
 import type { Diagnostic } from '../util/errors.ts';
@@ -53,6 +58,7 @@ export function parseNodeIdentity(node: NodeInfo): { identity: ProxyIdentity; di
     (stringValue('trellis.protocol', (v) => includes(PROTOCOLS, v), PROTOCOLS.join(' | ')) as Protocol | undefined) ?? 'http';
   const port = parsePort(metadata['trellis.port'], (message) => problem('trellis.port', message));
   const labels = parseLabels(metadata['trellis.labels'], problem);
+  const joinToken = parseToken(metadata['trellis.token'], (message) => problem('trellis.token', message));
 
   const identity: ProxyIdentity = {
     nodeId: node.id,
@@ -64,8 +70,18 @@ export function parseNodeIdentity(node: NodeInfo): { identity: ProxyIdentity; di
     protocol,
     labels,
     locality: parseLocality(node.locality),
+    joinToken,
+    spiffeId: '',
   };
   return { identity, diagnostics };
+}
+
+/** The token as given; a non-string is dropped with a diagnostic that names its type only (never its value). */
+function parseToken(raw: unknown, report: (message: string) => void): string {
+  if (raw === undefined || raw === null) return '';
+  if (typeof raw === 'string') return raw;
+  report(`a ${Array.isArray(raw) ? 'list' : typeof raw} is not allowed; expected the join token as a string (value not shown)`);
+  return '';
 }
 
 function parsePort(raw: unknown, report: (message: string) => void): number {

@@ -8,7 +8,8 @@
  */
 import type { ServiceSettings } from '../config/types.ts';
 import type { InstanceRecord, ServiceRecord } from '../registry/types.ts';
-import { outboundClusterName } from './names.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../ca/types.ts';
+import { outboundClusterName, spiffeIdOf } from './names.ts';
 import { normalizeServiceKey, routesFromSettings, type KnownClusters } from './routes-from-settings.ts';
 import type {
   CircuitBreakerModel,
@@ -26,12 +27,13 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
 
 /** One service's model from its record and instances, with no config (today's behaviour). */
 export function buildServiceModel(key: ServiceKey, record: ServiceRecord, instances: readonly InstanceRecord[]): ServiceModel {
-  return buildConfiguredServiceModel(key, record, instances, undefined, new Map([[key, new Set<string>()]]));
+  return buildConfiguredServiceModel(key, record, instances, undefined, new Map([[key, new Set<string>()]]), DEFAULT_TRUST_DOMAIN);
 }
 
 /**
  * One service's model. `record` is undefined for a service only config names; `known` lists
- * every service of the model with its subsets, to resolve route targets.
+ * every service of the model with its subsets, to resolve route targets; `trustDomain` names
+ * its SPIFFE identity (service account = the service name).
  */
 export function buildConfiguredServiceModel(
   key: ServiceKey,
@@ -39,6 +41,7 @@ export function buildConfiguredServiceModel(
   instances: readonly InstanceRecord[],
   settings: ServiceSettings | undefined,
   known: KnownClusters,
+  trustDomain: string = DEFAULT_TRUST_DOMAIN,
 ): ServiceModel {
   const s: ServiceSettings = settings ?? {};
   const protocol: Protocol = s.protocol ?? record?.protocol ?? 'http';
@@ -61,10 +64,12 @@ export function buildConfiguredServiceModel(
   const routes = routesFromSettings(key, protocol, s, known);
   const dot = key.indexOf('.');
   const rateLimit = rateLimitModel(s);
+  const name = record?.name ?? (dot < 0 ? key : key.slice(0, dot));
+  const namespace = record?.namespace ?? (dot < 0 ? 'default' : key.slice(dot + 1));
   return {
     key,
-    name: record?.name ?? (dot < 0 ? key : key.slice(0, dot)),
-    namespace: record?.namespace ?? (dot < 0 ? 'default' : key.slice(dot + 1)),
+    name,
+    namespace,
     protocol,
     port: mostCommonPort(instances),
     clusters,
@@ -72,6 +77,9 @@ export function buildConfiguredServiceModel(
     ...(s.dependencies ? { dependencies: [...new Set(s.dependencies.map((d) => normalizeServiceKey(d, key)))].sort() } : {}),
     ...(routes.referencedServices.length > 0 ? { referencedServices: routes.referencedServices } : {}),
     ...(rateLimit ? { rateLimit } : {}),
+    mtlsMode: s.mtls?.mode ?? 'DISABLE',
+    serviceAccount: name,
+    spiffeId: spiffeIdOf(trustDomain, namespace, name),
     ...(routes.diagnostics.length > 0 ? { diagnostics: routes.diagnostics } : {}),
   };
 }

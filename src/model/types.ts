@@ -4,10 +4,11 @@
  * files can be written as YAML. Later features (layered config, CA, gateways) add optional fields
  * here; resource builders read only this.
  */
+import type { MtlsMode } from '../config/types.ts';
 import type { Health, Locality, Protocol, ServiceKey } from '../registry/types.ts';
 import type { Diagnostic } from '../util/errors.ts';
 
-export type { Health, Locality, Protocol, ServiceKey };
+export type { Health, Locality, MtlsMode, Protocol, ServiceKey };
 
 export interface EndpointModel {
   readonly instanceId: string;
@@ -157,6 +158,12 @@ export interface ServiceModel {
   readonly referencedServices?: readonly ServiceKey[];
   /** Local rate limit on the service's inbound side (Envoy sidecars only). */
   readonly rateLimit?: RateLimitModel;
+  /** How the service accepts traffic (and so how its callers reach it); DISABLE without config. */
+  readonly mtlsMode: MtlsMode;
+  /** The service account of its workload identity: the service name. */
+  readonly serviceAccount: string;
+  /** `spiffe://<trust domain>/ns/<namespace>/sa/<serviceAccount>`: what callers check the server's SAN against. */
+  readonly spiffeId: string;
   /** Config problems found while building (a route target dropped, a fallback taken). */
   readonly diagnostics?: readonly Diagnostic[];
 }
@@ -164,6 +171,8 @@ export interface ServiceModel {
 /** The whole mesh at one registry (and later config) revision. */
 export interface MeshModel {
   readonly revision: number;
+  /** The SPIFFE trust domain of every identity in the model. */
+  readonly trustDomain: string;
   /** Keyed by service key, iteration sorted by key. */
   readonly services: ReadonlyMap<ServiceKey, ServiceModel>;
   /** Every service's `diagnostics`, in service key order. */
@@ -185,6 +194,13 @@ export interface ProxyIdentity {
   readonly protocol: Protocol;
   readonly labels: Readonly<Record<string, string>>;
   readonly locality: Locality;
+  /**
+   * The join token from node metadata `trellis.token` ('' if absent). A secret: never logged,
+   * never in diagnostics, status or a view (views carry only the verified `spiffeId`).
+   */
+  readonly joinToken: string;
+  /** The identity the pipeline verified the token proves; '' until then (parseNodeIdentity sets ''). */
+  readonly spiffeId: string;
 }
 
 /** Where a proxyless gRPC server (gRFC A36) listens; its Listener address must match exactly. */
@@ -214,4 +230,11 @@ export interface ProxyView {
   readonly inboundRateLimit?: RateLimitModel;
   /** Proxyless servers: the listeners to serve (gRFC A36). */
   readonly serverListeners: readonly ServerListenerModel[];
+  /**
+   * The SPIFFE id this proxy proved (verified join token), '' when unproven. Envoy proxies get
+   * TLS (SDS certificates) only with one; proxyless gRPC reads certificates from files and needs none.
+   */
+  readonly workloadIdentity: string;
+  /** The own service's mTLS mode (DISABLE when the proxy has no known service). */
+  readonly inboundMtls: MtlsMode;
 }

@@ -8,6 +8,9 @@
  * send to (`referencedServices`, followed transitively) so that no route names an unknown
  * cluster.
  *
+ * mTLS: the view carries the verified SPIFFE id (`workloadIdentity`, '' when unproven) and the own
+ * service's mode; the join token stays in the ProxyIdentity and never reaches the view or its key.
+ *
  * Gateways are out of scope for now: a gateway view gets the sidecar's outbound resources only
  * (inboundPort 0).
  */
@@ -15,8 +18,13 @@ import { serviceKey } from '../registry/types.ts';
 import { contentHash } from '../util/hash.ts';
 import type { MeshModel, ProxyIdentity, ProxyView, ServerListenerModel, ServiceModel } from './types.ts';
 
-/** The view of `model` for the proxy `identity`. Pure: equal inputs give equal views and keys. */
-export function viewFor(model: MeshModel, identity: ProxyIdentity): ProxyView {
+/**
+ * The view of `model` for the proxy `identity`. Pure: equal inputs give equal views and keys.
+ * `unregisteredMtls` is the effective mTLS mode of the proxy's own service when that service is
+ * not in the model yet (a proxyless server connects before it is registered): its first Listener
+ * must already carry the right TLS, because grpc-js-xds cannot switch a server Listener to TLS.
+ */
+export function viewFor(model: MeshModel, identity: ProxyIdentity, unregisteredMtls?: ServiceModel['mtlsMode']): ProxyView {
   const ownKey = identity.service === '' ? '' : serviceKey(identity.service, identity.namespace);
   const dependencies = ownKey === '' ? undefined : model.services.get(ownKey)?.dependencies;
   const visibleServices = visible(model, dependencies);
@@ -24,7 +32,8 @@ export function viewFor(model: MeshModel, identity: ProxyIdentity): ProxyView {
     identity.kind === 'proxyless' && identity.address !== '' && identity.port > 0
       ? [{ address: identity.address, port: identity.port }]
       : [];
-  const rateLimit = identity.kind === 'sidecar' && identity.port > 0 && ownKey !== '' ? model.services.get(ownKey)?.rateLimit : undefined;
+  const own = ownKey === '' ? undefined : model.services.get(ownKey);
+  const rateLimit = identity.kind === 'sidecar' && identity.port > 0 ? own?.rateLimit : undefined;
   const body: Omit<ProxyView, 'key'> = {
     kind: identity.kind,
     namespace: identity.namespace,
@@ -35,6 +44,10 @@ export function viewFor(model: MeshModel, identity: ProxyIdentity): ProxyView {
     inboundProtocol: identity.protocol,
     ...(rateLimit ? { inboundRateLimit: rateLimit } : {}),
     serverListeners,
+    // Only the verified identity enters the view; the join token never does (it is a secret and
+    // proxies of one identity holding different tokens must share one view).
+    workloadIdentity: identity.spiffeId,
+    inboundMtls: own?.mtlsMode ?? unregisteredMtls ?? 'DISABLE',
   };
   return { key: viewKey(body), ...body };
 }

@@ -10,11 +10,13 @@ import { buildMeshModel } from '../model/build-model.ts';
 import { parseNodeIdentity } from '../model/node-identity.ts';
 import type { MeshModel, ProxyIdentity, ProxyView, ServiceModel } from '../model/types.ts';
 import { viewFor } from '../model/view.ts';
+import type { CertificateSource, IdentityVerifier } from '../ca/types.ts';
 import type { ConfigLookup } from '../config/types.ts';
+import { spiffeIdOf } from '../model/names.ts';
 import type { RegistryChange, RegistrySnapshot, ServiceKey } from '../registry/types.ts';
 import { formatDiagnostic, type Diagnostic } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
-import { createTranslationMemo, translateView } from '../xds/resources/translate.ts';
+import { buildSecrets, createTranslationMemo, translateView } from '../xds/resources/translate.ts';
 import { buildSnapshot, resourceSet } from '../xds/cache/snapshot.ts';
 import type { NodeInfo, ResourceSet, Snapshot, SnapshotSource, SnapshotWatch } from '../xds/cache/types.ts';
 import { TypeUrl } from '../xds/type-urls.ts';
@@ -78,13 +80,26 @@ interface ViewEntry {
   readonly watchers: Set<Watcher>;
 }
 
-export function createMeshPipeline(options: { registry: RegistryFeed; config?: ConfigFeed; log?: Logger }): MeshPipeline {
+export interface MeshPipelineOptions {
+  readonly registry: RegistryFeed;
+  readonly config?: ConfigFeed;
+  /** Certificates for SDS; without it no Secret is served. */
+  readonly certificates?: CertificateSource;
+  /** Checks the join token a sidecar presents; without it no sidecar is treated as proven. */
+  readonly verifier?: IdentityVerifier;
+  /** The SPIFFE trust domain of the mesh. */
+  readonly trustDomain?: string;
+  readonly log?: Logger;
+}
+
+export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
   const log = options.log ?? createLogger('pipeline');
   const encoder = createResourceEncoder();
   const memo = createTranslationMemo();
   const stats: PipelineStats = { flushes: 0, fullBuilds: 0, endpointOnlyBuilds: 0, lastFlushMs: 0, encoded: 0, reused: 0 };
   let registrySnapshot = options.registry.snapshot();
-  let model = buildMeshModel(registrySnapshot, undefined, options.config?.lookup());
+  const modelOptions = options.trustDomain ? { trustDomain: options.trustDomain } : {};
+  let model = buildMeshModel(registrySnapshot, undefined, options.config?.lookup(), modelOptions);
   const entries = new Map<string, ViewEntry>();
 
   let pending = false;
@@ -106,6 +121,21 @@ export function createMeshPipeline(options: { registry: RegistryFeed; config?: C
     scheduled ??= setImmediate(flush);
   });
 
+  // Issued, renewed or rotated certificates change Secrets only.
+  const pendingSecrets = new Set<string>();
+  let pendingBundle = false;
+  const unsubscribeCertificates = options.certificates?.onChange((change) => {
+    for (const id of change.identities) pendingSecrets.add(id);
+    if (change.bundle) pendingBundle = true;
+    scheduled ??= setImmediate(flush);
+  });
+
+  /** The SDS secrets of a proven sidecar: its certificate and the trust bundle. */
+  function secretsFor(view: ProxyView): ReturnType<typeof buildSecrets> {
+    if (!options.certificates || view.workloadIdentity === '') return [];
+    return buildSecrets(options.certificates.certificateFor(view.workloadIdentity), options.certificates.bundle());
+  }
+
   function buildFull(entry: ViewEntry): void {
     stats.fullBuilds += 1;
     const result = translateView(entry.view, memo);
@@ -118,6 +148,7 @@ export function createMeshPipeline(options: { registry: RegistryFeed; config?: C
     }
     const sets: Partial<Record<TypeUrl, ResourceSet>> = {};
     for (const url of Object.values(TypeUrl)) sets[url] = encoder.encodeSet(url, result.resources[url] ?? []);
+    sets[TypeUrl.Secret] = encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view));
     entry.snapshot = buildSnapshot(sets);
     entry.lastError = undefined;
   }
@@ -148,10 +179,11 @@ export function createMeshPipeline(options: { registry: RegistryFeed; config?: C
 
   function flush(): void {
     scheduled = undefined;
+    flushSecrets();
     if (!pending) return;
     const started = performance.now();
     const previousModel = model;
-    model = buildMeshModel(registrySnapshot, previousModel, options.config?.lookup());
+    model = buildMeshModel(registrySnapshot, previousModel, options.config?.lookup(), modelOptions);
     const endpointKeys = [...pendingEndpointChanges];
     const serviceChange = pendingServiceChange;
     pending = false;
@@ -171,7 +203,7 @@ export function createMeshPipeline(options: { registry: RegistryFeed; config?: C
         if (touched.length === 0) continue;
         buildEndpointsOnly(entry, oldSnapshot, touched, sharedSets);
       } else {
-        const view = viewFor(model, entry.identity);
+        const view = viewOf(entry.identity);
         if (view.key !== entry.key) rekey(entry, view);
         entry.view = view;
         buildFull(entry);
@@ -181,6 +213,20 @@ export function createMeshPipeline(options: { registry: RegistryFeed; config?: C
     stats.encoded = encoder.stats.encoded;
     stats.reused = encoder.stats.reused;
     stats.lastFlushMs = performance.now() - started;
+  }
+
+  /** Replaces the Secret set of every proven view whose certificate or bundle changed. */
+  function flushSecrets(): void {
+    if (pendingSecrets.size === 0 && !pendingBundle) return;
+    for (const entry of entries.values()) {
+      const id = entry.view.workloadIdentity;
+      const previous = entry.snapshot;
+      if (id === '' || !previous || (!pendingBundle && !pendingSecrets.has(id))) continue;
+      entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.Secret]: encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view)) });
+      if (entry.snapshot.version !== previous.version) notify(entry);
+    }
+    pendingSecrets.clear();
+    pendingBundle = false;
   }
 
   function rekey(entry: ViewEntry, view: ProxyView): void {
@@ -208,10 +254,29 @@ export function createMeshPipeline(options: { registry: RegistryFeed; config?: C
     }
   }
 
+  /** The proxy's view; for an own service not registered yet, its mTLS mode comes from config. */
+  function viewOf(identity: ProxyIdentity): ProxyView {
+    const ownKey = identity.service === '' ? '' : `${identity.service}.${identity.namespace}`;
+    if (ownKey === '' || model.services.has(ownKey) || !options.config) return viewFor(model, identity);
+    return viewFor(model, identity, options.config.lookup().forService(ownKey).settings.mtls?.mode);
+  }
+
+  /** The identity with `spiffeId` set when its join token proves exactly this workload's identity. */
+  function proven(identity: ProxyIdentity, nodeId: string): ProxyIdentity {
+    if (identity.joinToken === '' || !options.verifier || identity.service === '') return identity;
+    const expected = spiffeIdOf(model.trustDomain, identity.namespace, identity.service);
+    const proved = options.verifier.verifyJoinToken(identity.joinToken);
+    if (proved === expected) return { ...identity, spiffeId: proved };
+    // Never log the token itself.
+    log.warn('join token refused: it does not prove this workload\'s identity', { node: nodeId, expected, proved: proved ?? 'nothing' });
+    return identity;
+  }
+
   function watch(node: NodeInfo, onChange: (snapshot: Snapshot) => void): SnapshotWatch {
-    const { identity, diagnostics } = parseNodeIdentity(node);
-    for (const d of diagnostics) log.warn('node metadata problem', { node: node.id, problem: formatDiagnostic(d) });
-    const view = viewFor(model, identity);
+    const parsed = parseNodeIdentity(node);
+    for (const d of parsed.diagnostics) log.warn('node metadata problem', { node: node.id, problem: formatDiagnostic(d) });
+    const identity = proven(parsed.identity, node.id);
+    const view = viewOf(identity);
     let entry = entries.get(view.key);
     if (!entry) {
       entry = {
@@ -272,6 +337,7 @@ export function createMeshPipeline(options: { registry: RegistryFeed; config?: C
     close: () => {
       unsubscribe();
       unsubscribeConfig?.();
+      unsubscribeCertificates?.();
       if (scheduled) clearImmediate(scheduled);
       scheduled = undefined;
     },

@@ -1,43 +1,64 @@
 /**
- * What one sidecar of a service would receive under a given config: used by `trellis diff` (the
- * Envoy side of a config change) and `trellis explain --envoy`. Pure: registry and config in,
- * proto3 JSON resources out.
+ * What Envoy sidecars would receive for one service under a given config: used by `trellis diff`
+ * (the Envoy side of a config change) and `trellis explain --envoy`. It shows what callers get for
+ * the service (its clusters, their endpoints, its virtual host in `outbound_http`) and what the
+ * service's own sidecar gets on its inbound side. Pure: registry and config in, proto3 JSON out.
  */
 import { createConfigLookup } from '../config/merge/index.ts';
 import type { ConfigSnapshot } from '../config/types.ts';
 import { buildMeshModel } from '../model/build-model.ts';
-import type { ProxyIdentity } from '../model/types.ts';
+import type { MeshModel, ProxyIdentity } from '../model/types.ts';
 import { viewFor } from '../model/view.ts';
 import type { RegistrySnapshot, ServiceKey } from '../registry/types.ts';
 import { toProto3Json } from '../xds/proto/json.ts';
-import { translateView } from '../xds/resources/translate.ts';
+import { translateView, type NamedResource } from '../xds/resources/translate.ts';
 import { messageNameOf, TypeUrl } from '../xds/type-urls.ts';
 
 /** Resources by type URL, then by name, as proto3 JSON (what Envoy's config dump shows). */
 export type PreviewResources = Record<string, Record<string, object>>;
 
-/** The resources a sidecar of `serviceKey` (`name.namespace`) gets with `config` over `registry`. */
-export function previewEnvoy(registry: RegistrySnapshot, config: ConfigSnapshot, serviceKey: ServiceKey): PreviewResources {
-  const model = buildMeshModel(registry, undefined, createConfigLookup(config));
+function sidecar(model: MeshModel, serviceKey: ServiceKey, own: boolean): ProxyIdentity {
   const service = model.services.get(serviceKey);
   const dot = serviceKey.indexOf('.');
-  const identity: ProxyIdentity = {
+  return {
     nodeId: `preview~${serviceKey}`,
     kind: 'sidecar',
-    service: service?.name ?? serviceKey.slice(0, dot),
+    // A caller with no service of its own sees every service, so the target's config shows.
+    service: own ? (service?.name ?? serviceKey.slice(0, dot)) : '',
     namespace: service?.namespace ?? serviceKey.slice(dot + 1),
     address: '',
-    port: service?.port ?? 0,
+    port: own ? (service?.port ?? 0) : 0,
     protocol: service?.protocol ?? 'http',
     labels: {},
     locality: { region: '', zone: '', subZone: '' },
+    joinToken: '',
+    spiffeId: '',
   };
-  const { resources } = translateView(viewFor(model, identity));
+}
+
+/** The resources sidecars get for `serviceKey` (`name.namespace`) with `config` over `registry`. */
+export function previewEnvoy(registry: RegistrySnapshot, config: ConfigSnapshot, serviceKey: ServiceKey): PreviewResources {
+  const model = buildMeshModel(registry, undefined, createConfigLookup(config));
+  const caller = translateView(viewFor(model, sidecar(model, serviceKey, false))).resources;
+  const own = translateView(viewFor(model, sidecar(model, serviceKey, true))).resources;
+  const clusterPrefix = `outbound|${serviceKey}`;
+  const isServiceCluster = (name: string): boolean => name === clusterPrefix || name.startsWith(`${clusterPrefix}|`);
   const out: PreviewResources = {};
-  for (const url of Object.values(TypeUrl)) {
-    const byName: Record<string, object> = {};
-    for (const resource of resources[url]) byName[resource.name] = toProto3Json(messageNameOf(url), resource.value) as object;
-    out[url] = byName;
+  const put = (url: TypeUrl, name: string, value: object): void => {
+    (out[url] ??= {})[name] = toProto3Json(messageNameOf(url), value) as object;
+  };
+  const each = (list: readonly NamedResource[], keep: (name: string) => boolean, url: TypeUrl): void => {
+    for (const resource of list) if (keep(resource.name)) put(url, resource.name, resource.value);
+  };
+  each(caller[TypeUrl.Cluster], isServiceCluster, TypeUrl.Cluster);
+  each(caller[TypeUrl.ClusterLoadAssignment], isServiceCluster, TypeUrl.ClusterLoadAssignment);
+  each(own[TypeUrl.Cluster], (name) => name.startsWith('inbound|'), TypeUrl.Cluster);
+  each(own[TypeUrl.Listener], (name) => name.startsWith('inbound|'), TypeUrl.Listener);
+  // The service's virtual host as callers see it (one entry per route configuration).
+  for (const routeConfig of caller[TypeUrl.RouteConfiguration]) {
+    const hosts = (routeConfig.value as { virtual_hosts?: Array<{ name?: string }> }).virtual_hosts ?? [];
+    const host = hosts.find((h) => h.name === serviceKey);
+    if (host) (out[TypeUrl.RouteConfiguration] ??= {})[`${routeConfig.name} virtual_host ${serviceKey}`] = toProto3Json('envoy.config.route.v3.VirtualHost', host) as object;
   }
   return out;
 }

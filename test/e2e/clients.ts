@@ -77,6 +77,10 @@ export interface EchoOptions {
   readonly readyTimeoutMs?: number;
   /** xDS mode without grpc-js-xds' register(): every Listener is NACKed; don't wait for "ready". */
   readonly skipFilterRegistry?: boolean;
+  /** xDS mode with XdsServerCredentials (TLS as the Listener says; plaintext fallback). */
+  readonly mtls?: boolean;
+  /** Graceful end of every connection after this many ms (clients handshake again). */
+  readonly maxConnectionAgeMs?: number;
 }
 
 export interface EchoServer {
@@ -93,6 +97,8 @@ export async function spawnEcho(options: EchoOptions): Promise<EchoServer> {
   if (options.delayMs !== undefined) args.push('--delay-ms', String(options.delayMs));
   if (options.xdsBootstrap) args.push('--xds');
   if (options.skipFilterRegistry) args.push('--skip-filter-registry');
+  if (options.mtls) args.push('--mtls');
+  if (options.maxConnectionAgeMs !== undefined) args.push('--max-connection-age-ms', String(options.maxConnectionAgeMs));
   const child = spawnFixture(`echo ${options.id}`, 'echo-server.ts', args, options.xdsBootstrap);
   if (options.skipFilterRegistry) {
     await child.waitForJson((v) => v['started'] === true, options.readyTimeoutMs ?? 15_000, `echo server ${options.id} to start`);
@@ -107,6 +113,14 @@ export interface CallResult {
   readonly errors: Readonly<Record<string, number>>;
   readonly errorSamples: readonly string[];
   readonly elapsedMs: number;
+  /** Successful calls by the caller identity the server reported ('' = plaintext). */
+  readonly identities: Readonly<Record<string, number>>;
+  /** Successful calls by the SPIFFE id in the server's certificate ('' = plaintext). */
+  readonly serverIdentities: Readonly<Record<string, number>>;
+  /** Successful calls by the serial (hex) of the client certificate the server saw ('' = none). */
+  readonly peerSerials: Readonly<Record<string, number>>;
+  /** Successful calls by the serial (hex) of the server certificate ('' = none). */
+  readonly serverSerials: Readonly<Record<string, number>>;
 }
 
 export interface CallOptions {
@@ -118,6 +132,10 @@ export interface CallOptions {
   readonly target?: string;
   /** Request metadata (headers) sent with every call, e.g. `{ 'x-canary': 'true' }`. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Keep calling for this many ms instead of making `count` calls (a steady stream). */
+  readonly durationMs?: number;
+  /** Each concurrent worker waits this long after each call. */
+  readonly pauseMs?: number;
 }
 
 export interface XdsClient {
@@ -129,9 +147,17 @@ export interface XdsClient {
 
 let nextSeq = 1;
 
+export interface XdsClientOptions {
+  /** Channels with XdsChannelCredentials (TLS when the Cluster says so; plaintext fallback). */
+  readonly mtls?: boolean;
+  /** Process name in failure logs (default `xds-client <target>`). */
+  readonly name?: string;
+}
+
 /** Starts a proxyless client process for `xds:///<target>` and resolves once it is ready. */
-export async function spawnXdsClient(target: string, bootstrap: Record<string, unknown>): Promise<XdsClient> {
-  const child = spawnFixture(`xds-client ${target}`, 'xds-client.ts', ['--target', target], bootstrap);
+export async function spawnXdsClient(target: string, bootstrap: Record<string, unknown>, options: XdsClientOptions = {}): Promise<XdsClient> {
+  const args = ['--target', target, ...(options.mtls ? ['--mtls'] : [])];
+  const child = spawnFixture(options.name ?? `xds-client ${target}`, 'xds-client.ts', args, bootstrap);
   await child.waitForJson((v) => v['ready'] === true, 15_000, `xds client for ${target} to start`);
   return {
     child,
@@ -139,11 +165,16 @@ export async function spawnXdsClient(target: string, bootstrap: Record<string, u
       const deadlineMs = options.deadlineMs ?? 2000;
       const concurrency = options.concurrency ?? 1;
       const seq = nextSeq++;
-      const extra = { ...(options.target === undefined ? {} : { target: options.target }), ...(options.metadata === undefined ? {} : { metadata: options.metadata }) };
+      const extra = {
+        ...(options.target === undefined ? {} : { target: options.target }),
+        ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+        ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
+        ...(options.pauseMs === undefined ? {} : { pauseMs: options.pauseMs }),
+      };
       child.send(JSON.stringify({ cmd: 'call', count, deadlineMs, concurrency, seq, ...extra }));
       const answer = await child.waitForJson(
         (v) => v['seq'] === seq,
-        Math.ceil(count / concurrency) * (deadlineMs + 500) + 5000,
+        (options.durationMs ?? 0) + Math.ceil(options.durationMs === undefined ? count / concurrency : 1) * (deadlineMs + 500) + 5000,
         `answer to ${count} calls`,
       );
       if (answer['ok'] !== true) throw new Error(`xds client refused the command: ${String(answer['error'])}`);
@@ -152,6 +183,10 @@ export async function spawnXdsClient(target: string, bootstrap: Record<string, u
         errors: answer['errors'] as Record<string, number>,
         errorSamples: answer['errorSamples'] as string[],
         elapsedMs: Number(answer['elapsedMs']),
+        identities: (answer['identities'] ?? {}) as Record<string, number>,
+        serverIdentities: (answer['serverIdentities'] ?? {}) as Record<string, number>,
+        peerSerials: (answer['peerSerials'] ?? {}) as Record<string, number>,
+        serverSerials: (answer['serverSerials'] ?? {}) as Record<string, number>,
       };
     },
     stop: () => child.stop(),

@@ -100,8 +100,13 @@ describe('resilience config with a real proxyless client', () => {
     await registerInstance(trellis, instanceBody({ service: 'outlier', namespace: 'demo', port: ok.port, id: 'ok', labels: v1 }));
     await registerInstance(trellis, instanceBody({ service: 'outlier', namespace: 'demo', port: bad.port, id: 'bad', labels: v1 }));
     client = await spawnXdsClient('flaky.demo', grpcBootstrap({ xdsAddress: trellis.xdsAddress, service: 'tester', namespace: 'demo', nodeId: NODE_ID }));
-    // Subscribe to every service before the apply, so the wait below covers all of them.
-    for (const target of ['flaky.demo', 'slow.demo', 'fault.demo', 'outlier.demo']) {
+    // Subscribe to these services before the apply, so the wait below covers them. Not to
+    // outlier.demo: grpc-js-xds 1.14.1 ignores a Cluster update whose only change is gaining
+    // outlier_detection (its deepEqual compares only the old object's keys, and a cluster without
+    // outlier_detection parses to `{child_policy: []}`), so a client that already holds the
+    // cluster would never start ejecting. That is a client bug; here the client first sees the
+    // cluster with outlier detection in place.
+    for (const target of ['flaky.demo', 'slow.demo', 'fault.demo']) {
       const warm = await client.call(2, { deadlineMs: 5000, target });
       expect(successes(warm) + failures(warm), target).toBe(2);
     }

@@ -242,6 +242,8 @@ describe('viewFor with config', () => {
     protocol: 'http',
     labels: {},
     locality: { region: '', zone: '', subZone: '' },
+    joinToken: '',
+    spiffeId: '',
   };
   const model = build({
     'productpage.bookinfo': { dependencies: ['reviews'], rateLimit: { requestsPerSecond: 10, burst: 20 } },

@@ -27,6 +27,8 @@ describe('parseNodeIdentity defaults', () => {
       protocol: 'http',
       labels: {},
       locality: { region: 'r1', zone: 'z1', subZone: 's1' },
+      joinToken: '',
+      spiffeId: '',
     });
   });
 
@@ -106,5 +108,24 @@ describe('parseNodeIdentity bad metadata', () => {
   it('never throws on a metadata value that is not an object', () => {
     const weird = node({ metadata: null as unknown as NodeInfo['metadata'] });
     expect(parseNodeIdentity(weird).identity.namespace).toBe('default');
+  });
+});
+
+describe('parseNodeIdentity join token', () => {
+  const SECRET = 'tok_9f8e7d6c5b4a-very-secret';
+
+  it('takes trellis.token as the join token and never sets spiffeId itself', () => {
+    const { identity, diagnostics } = parseNodeIdentity(node({ metadata: { 'trellis.token': SECRET } }));
+    expect(diagnostics).toEqual([]);
+    expect(identity.joinToken).toBe(SECRET);
+    expect(identity.spiffeId).toBe('');
+  });
+
+  it('drops a non-string token with a diagnostic that does not quote it', () => {
+    const { identity, diagnostics } = parseNodeIdentity(node({ metadata: { 'trellis.token': { value: SECRET } } }));
+    expect(identity.joinToken).toBe('');
+    expect(diagnostics.map((d) => d.field)).toEqual(['node.metadata.trellis.token']);
+    expect(diagnostics[0]?.message).toContain('expected the join token as a string');
+    expect(JSON.stringify(diagnostics)).not.toContain('very-secret');
   });
 });

@@ -24,6 +24,8 @@ const identity: ProxyIdentity = {
   protocol: 'http',
   labels: {},
   locality: { region: 'r1', zone: 'z1', subZone: '' },
+  joinToken: '',
+  spiffeId: '',
 };
 
 describe('viewFor', () => {

@@ -1,6 +1,6 @@
 /** `trellis serve`: runs the control plane until SIGINT/SIGTERM. */
 import { DEFAULT_OPTIONS, startTrellis } from '../../main.ts';
-import { UsageError, type Command } from '../command.ts';
+import { UsageError, type Command, type FlagValues } from '../command.ts';
 
 /** Parses host:port ([v6]:port allowed). */
 export function parseHostPort(text: string, flag: string): { host: string; port: number } {
@@ -13,13 +13,17 @@ export function parseHostPort(text: string, flag: string): { host: string; port:
 
 export const serveCommand: Command = {
   summary: 'run the control plane (xDS on 127.0.0.1:18000, HTTP API on 127.0.0.1:18001)',
-  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--config-dir DIR] [--proxy-grace 30s]',
+  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--config-dir DIR] [--proxy-grace 30s] [--trust-domain TD] [--ca-cert PEM --ca-key PEM [--ca-chain PEM]]',
   options: {
     xds: { type: 'string' },
     api: { type: 'string' },
     data: { type: 'string' },
     example: { type: 'string', multiple: true },
     'config-dir': { type: 'string' },
+    'trust-domain': { type: 'string' },
+    'ca-cert': { type: 'string' },
+    'ca-key': { type: 'string' },
+    'ca-chain': { type: 'string' },
     'proxy-grace': { type: 'string' },
   },
   async run(values, out) {
@@ -37,6 +41,8 @@ export const serveCommand: Command = {
       examples,
       proxyGraceMs: grace,
       ...(typeof values['config-dir'] === 'string' ? { configDir: values['config-dir'] } : {}),
+      ...(typeof values['trust-domain'] === 'string' ? { trustDomain: values['trust-domain'] } : {}),
+      ...caFiles(values),
     });
     out(`Trellis listening: xDS ${trellis.xdsAddress}, API ${trellis.apiUrl}`);
     if (trellis.newAdminToken) out('An admin token was created in the data folder (admin.token); the CLI reads it from there.');
@@ -58,4 +64,14 @@ function parseGrace(text: string): number {
   if (!match?.[1]) throw new UsageError(`--proxy-grace takes a duration like 500ms, 30s or 2m, got "${text}"`);
   const factor = match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000;
   return Number(match[1]) * factor;
+}
+
+/** --ca-cert and --ca-key go together (a root or intermediate Trellis signs with). */
+function caFiles(values: FlagValues): { caFiles?: { certificateFile: string; keyFile: string; chainFile?: string } } {
+  const cert = values['ca-cert'];
+  const key = values['ca-key'];
+  const chain = values['ca-chain'];
+  if (cert === undefined && key === undefined) return {};
+  if (typeof cert !== 'string' || typeof key !== 'string') throw new UsageError('--ca-cert and --ca-key must be given together');
+  return { caFiles: { certificateFile: cert, keyFile: key, ...(typeof chain === 'string' ? { chainFile: chain } : {}) } };
 }

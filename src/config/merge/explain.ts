@@ -59,7 +59,7 @@ export function formatExplain(rows: readonly ExplainRow[]): string {
     overrode:
       r.overrode.length === 0
         ? ''
-        : `overrode ${[...r.overrode].reverse().map((o) => `${o.value} from ${o.layer} ${setBy(o)}`).join('; ')}`,
+        : `overrode ${[...r.overrode].reverse().map((o) => `${o.value} from ${o.layer === 'builtin' ? 'builtin' : `${o.layer} ${setBy(o)}`}`).join('; ')}`,
   }));
   const all = [header, ...lines];
   const width = (key: 'path' | 'value' | 'layer' | 'by'): number =>

@@ -27,6 +27,7 @@ export const MERGE_STRATEGY = {
   connectionPool: 'deep',
   outlierDetection: 'deep',
   rateLimit: 'deep',
+  mtls: 'deep',
 } as const satisfies { readonly [K in keyof Required<ServiceSettings>]: MergeStrategy };
 
 export type SettingsField = keyof typeof MERGE_STRATEGY;
@@ -35,7 +36,11 @@ export type SettingsField = keyof typeof MERGE_STRATEGY;
 export const SETTINGS_FIELDS = Object.keys(MERGE_STRATEGY) as readonly SettingsField[];
 
 /** Values every service gets unless a layer sets them (the `builtin` layer). */
-export const BUILTIN_SETTINGS: ServiceSettings = { loadBalancer: { policy: 'round_robin' } };
+export const BUILTIN_SETTINGS: ServiceSettings = {
+  loadBalancer: { policy: 'round_robin' },
+  // Plaintext unless a layer asks for mTLS, so meshes without the CA keep working.
+  mtls: { mode: 'DISABLE' },
+};
 
 /**
  * Units of numeric leaves, by path relative to the settings (or to one route, for route fields),

@@ -3,6 +3,7 @@
  * each (which decides what a bound may say about it). Shared with the merge stage.
  */
 import { PROTOCOLS } from '../../registry/types.ts';
+import { MTLS_MODES } from '../types.ts';
 import { LB_POLICIES } from './cluster.ts';
 import { RETRY_ON } from './traffic.ts';
 
@@ -60,6 +61,8 @@ export const SETTINGS_FIELD_KINDS: Readonly<Record<string, SettingsFieldKind>> =
   rateLimit: 'object',
   'rateLimit.requestsPerSecond': 'number',
   'rateLimit.burst': 'number',
+  mtls: 'object',
+  'mtls.mode': 'string',
 });
 
 /** For string fields with a closed set of values: that set (a bound's `values` must come from it). */
@@ -67,6 +70,7 @@ export const SETTINGS_FIELD_ENUMS: Readonly<Record<string, readonly string[]>> =
   protocol: PROTOCOLS,
   'loadBalancer.policy': LB_POLICIES,
   'retries.on': RETRY_ON,
+  'mtls.mode': MTLS_MODES,
 });
 
 /** The kind of a bounded field path, or undefined for a path ServiceSettings does not have. */

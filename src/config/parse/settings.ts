@@ -7,6 +7,7 @@ import type { ServiceSettings } from '../types.ts';
 import { compact, readEnum, readObject, readServiceKey, readStringList, readDuration } from './checker.ts';
 import type { Checker } from './checker.ts';
 import { readConnectionPool, readLoadBalancer, readOutlierDetection, readRateLimit } from './cluster.ts';
+import { readMtls } from './mtls.ts';
 import type { Path } from './paths.ts';
 import { readRoutes, readSubsets } from './routes.ts';
 import { readFault, readHeaderMutation, readMirror, readRetries } from './traffic.ts';
@@ -14,7 +15,7 @@ import { readFault, readHeaderMutation, readMirror, readRetries } from './traffi
 /** Every field of ServiceSettings, in documentation order. */
 export const SETTINGS_FIELDS = [
   'protocol', 'subsets', 'dependencies', 'routes', 'timeout', 'retries', 'fault', 'mirror', 'headers',
-  'loadBalancer', 'connectionPool', 'outlierDetection', 'rateLimit',
+  'loadBalancer', 'connectionPool', 'outlierDetection', 'rateLimit', 'mtls',
 ] as const;
 
 /** Where settings appear: a ServiceConfig spec (own service `selfKey`), or a policy's defaults/overrides. */
@@ -79,6 +80,7 @@ export function readSettings(c: Checker, value: unknown, path: Path, place: Sett
     connectionPool: readConnectionPool(c, o['connectionPool'], at('connectionPool')),
     outlierDetection: readOutlierDetection(c, o['outlierDetection'], at('outlierDetection')),
     rateLimit: readRateLimit(c, o['rateLimit'], at('rateLimit')),
+    mtls: readMtls(c, o['mtls'], at('mtls')),
   });
 }
 

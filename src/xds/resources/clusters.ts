@@ -14,6 +14,13 @@ import { inboundClusterName } from '../../model/names.ts';
 import type { CircuitBreakerModel, ClusterModel, LbPolicy, OutlierDetectionModel, ProxyView } from '../../model/types.ts';
 import type { Diagnostic } from '../../util/errors.ts';
 import { adsConfigSource, duration, http2ProtocolOptions, socketAddress, type ClientFlavor, type EnvoyObject } from './envoy-values.ts';
+import { sidecarInbound } from './mtls-plan.ts';
+import { envoyUpstreamTls, grpcUpstreamTls } from './tls.ts';
+
+/** mTLS to a cluster's servers: the SPIFFE id they must present. */
+export interface UpstreamTls {
+  readonly serverSpiffeId: string;
+}
 
 const LB_POLICY: Readonly<Record<LbPolicy, string>> = {
   round_robin: 'ROUND_ROBIN',
@@ -29,10 +36,11 @@ const LOOPBACK = '127.0.0.1';
 const GRPC_LB_POLICIES: ReadonlySet<LbPolicy> = new Set(['round_robin', 'ring_hash']);
 
 /**
- * The outbound EDS Cluster for `c` as `flavor` reads it (depends on the ClusterModel and flavor
- * only). gRPC services get HTTP/2.
+ * The outbound EDS Cluster for `c` as `flavor` reads it (depends on the ClusterModel, flavor and
+ * `tls` only). gRPC services get HTTP/2. With `tls`, a TLS transport socket in the flavor's form
+ * (Envoy: SDS secrets; gRPC: certificate provider instances), pinning the server's SPIFFE id.
  */
-export function buildCluster(c: ClusterModel, flavor: ClientFlavor = 'envoy'): EnvoyObject {
+export function buildCluster(c: ClusterModel, flavor: ClientFlavor = 'envoy', tls?: UpstreamTls): EnvoyObject {
   const policy = flavor === 'grpc' && !GRPC_LB_POLICIES.has(c.lbPolicy) ? 'round_robin' : c.lbPolicy;
   return {
     name: c.name,
@@ -44,6 +52,7 @@ export function buildCluster(c: ClusterModel, flavor: ClientFlavor = 'envoy'): E
     ...(c.circuitBreakers ? { circuit_breakers: { thresholds: [thresholds(c.circuitBreakers)] } } : {}),
     ...(c.outlierDetection ? { outlier_detection: outlierDetection(c.outlierDetection) } : {}),
     ...(c.protocol === 'grpc' ? { typed_extension_protocol_options: http2ProtocolOptions() } : {}),
+    ...(tls ? { transport_socket: flavor === 'grpc' ? grpcUpstreamTls(tls.serverSpiffeId) : envoyUpstreamTls(tls.serverSpiffeId) } : {}),
   };
 }
 
@@ -96,10 +105,11 @@ function dropUndefined(value: EnvoyObject): EnvoyObject {
 
 /**
  * The sidecar's inbound STATIC cluster `inbound|<port>|<own key>` → 127.0.0.1:<inboundPort>, or
- * undefined when the view has no inbound port or is not a sidecar.
+ * undefined when the view has no inbound port, is not a sidecar, or gets no inbound listener
+ * (an unproven sidecar under STRICT mTLS, see mtls-plan.ts).
  */
 export function buildInboundCluster(view: ProxyView): EnvoyObject | undefined {
-  if (view.kind !== 'sidecar' || view.inboundPort <= 0) return undefined;
+  if (view.kind !== 'sidecar' || view.inboundPort <= 0 || sidecarInbound(view) === 'none') return undefined;
   const name = inboundClusterName(view.inboundPort, view.serviceKey);
   return {
     name,

@@ -6,13 +6,15 @@
  *   whose HCM takes routes by RDS from the RouteConfiguration named by the service key.
  * - Server (gRFC A36): `grpc/server?xds.resource.listening_address=<host>:<port>` with `address`
  *   equal to the bind address, one filter chain without filter_chain_match, an inline route
- *   config whose only route carries `non_forwarding_action`.
+ *   config whose only route carries `non_forwarding_action`; with mTLS (`requireMtls`) the
+ *   chain carries the A29 DownstreamTlsContext (provider instance `default`, client cert required).
  */
 import { isIP } from 'node:net';
 import type { ServerListenerModel, ServiceModel } from '../../model/types.ts';
 import { HCM_FILTER_NAME, socketAddress, type EnvoyObject } from './envoy-values.ts';
 import { buildHttpConnectionManager } from './http-connection-manager.ts';
 import { isHttpService } from './routes.ts';
+import { grpcDownstreamTls } from './tls.ts';
 
 /** Client listeners for `service` as seen from `proxyNamespace`; [] for tcp services. */
 export function buildApiListeners(service: ServiceModel, proxyNamespace: string): EnvoyObject[] {
@@ -32,8 +34,8 @@ export function serverListenerName(l: ServerListenerModel): string {
   return `grpc/server?xds.resource.listening_address=${hostPort(l)}`;
 }
 
-/** The A36 server Listener for `l`. */
-export function buildServerListener(l: ServerListenerModel): EnvoyObject {
+/** The A36 server Listener for `l`, requiring mTLS from every client when `requireMtls`. */
+export function buildServerListener(l: ServerListenerModel, requireMtls = false): EnvoyObject {
   const name = serverListenerName(l);
   const routeConfig = {
     name: `inbound|${hostPort(l)}`,
@@ -47,7 +49,8 @@ export function buildServerListener(l: ServerListenerModel): EnvoyObject {
     filter_chains: [
       {
         name: 'inbound',
-        filters: [{ name: HCM_FILTER_NAME, typed_config: buildHttpConnectionManager('inbound', { routeConfig }, 'server') }],
+        filters: [{ name: HCM_FILTER_NAME, typed_config: buildHttpConnectionManager(requireMtls ? 'inbound_mtls' : 'inbound', { routeConfig }, 'server') }],
+        ...(requireMtls ? { transport_socket: grpcDownstreamTls() } : {}),
       },
     ],
   };

@@ -6,7 +6,10 @@
  *   warning diagnostic and no listener;
  * - `inbound|<inboundPort>` on 0.0.0.0:15006 (sidecars with an inbound port only): HCM with an
  *   inline route to the inbound cluster for http/grpc (with the local rate limit filter when the
- *   own service sets one), tcp_proxy for tcp.
+ *   own service sets one), tcp_proxy for tcp. mTLS per mtls-plan.ts: STRICT one filter chain
+ *   with the TLS transport socket; PERMISSIVE the TLS inspector and two chains (`mtls` matching
+ *   transport_protocol tls, `plaintext` matching raw_buffer); no listener for an unproven STRICT
+ *   sidecar.
  * Gateways get the outbound listeners only (gateway support is a later issue).
  */
 import { inboundClusterName } from '../../model/names.ts';
@@ -23,7 +26,12 @@ import {
   type EnvoyObject,
 } from './envoy-values.ts';
 import { buildHttpConnectionManager } from './http-connection-manager.ts';
+import { sidecarInbound } from './mtls-plan.ts';
 import { isHttpService } from './routes.ts';
+import { envoyDownstreamTls } from './tls.ts';
+
+const TLS_INSPECTOR_NAME = 'envoy.filters.listener.tls_inspector';
+const TLS_INSPECTOR_TYPE = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
 
 const LOOPBACK = '127.0.0.1';
 const ANY_ADDRESS = '0.0.0.0';
@@ -34,7 +42,8 @@ export function buildSidecarListeners(view: ProxyView): { listeners: EnvoyObject
   const listeners: EnvoyObject[] = [outboundHttpListener(view)];
   // Ports already bound on 127.0.0.1 by this proxy, with who holds them.
   const taken = new Map<number, string>([[SIDECAR_PORTS.outboundHttp, `listener ${RESOURCE_NAMES.outboundHttpListener}`]]);
-  if (view.kind === 'sidecar' && view.inboundPort > 0) taken.set(SIDECAR_PORTS.inbound, 'the inbound listener');
+  const inbound = view.kind === 'sidecar' && view.inboundPort > 0 && sidecarInbound(view) !== 'none';
+  if (inbound) taken.set(SIDECAR_PORTS.inbound, 'the inbound listener');
   for (const service of view.visibleServices) {
     if (service.protocol !== 'tcp' || service.port <= 0) continue;
     const holder = taken.get(service.port);
@@ -50,7 +59,7 @@ export function buildSidecarListeners(view: ProxyView): { listeners: EnvoyObject
     taken.set(service.port, `service ${service.key}`);
     listeners.push(outboundTcpListener(service));
   }
-  if (view.kind === 'sidecar' && view.inboundPort > 0) listeners.push(inboundListener(view));
+  if (inbound) listeners.push(inboundListener(view));
   return { listeners, diagnostics };
 }
 
@@ -98,12 +107,23 @@ function inboundListener(view: ProxyView): EnvoyObject {
             view.inboundRateLimit ? { side: 'inbound', rateLimit: view.inboundRateLimit } : 'inbound',
           ),
         };
-  return {
-    name,
-    address: socketAddress(ANY_ADDRESS, SIDECAR_PORTS.inbound),
-    traffic_direction: 'INBOUND',
-    filter_chains: [{ filters: [filter] }],
-  };
+  const base = { name, address: socketAddress(ANY_ADDRESS, SIDECAR_PORTS.inbound), traffic_direction: 'INBOUND' };
+  const tls = (): EnvoyObject => envoyDownstreamTls(view.inboundProtocol !== 'tcp');
+  switch (sidecarInbound(view)) {
+    case 'mtls':
+      return { ...base, filter_chains: [{ name: 'mtls', filters: [filter], transport_socket: tls() }] };
+    case 'mtls-and-plaintext':
+      return {
+        ...base,
+        listener_filters: [{ name: TLS_INSPECTOR_NAME, typed_config: typed(TLS_INSPECTOR_TYPE, {}) }],
+        filter_chains: [
+          { name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, filters: [filter], transport_socket: tls() },
+          { name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [filter] },
+        ],
+      };
+    default:
+      return { ...base, filter_chains: [{ filters: [filter] }] };
+  }
 }
 
 function tcpProxy(statPrefix: string, cluster: string): EnvoyObject {

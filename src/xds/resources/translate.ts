@@ -4,21 +4,25 @@
  *   outbound tcp, inbound), RDS (`outbound_http`);
  * - gateway: as a sidecar without inbound (gateway support is a later issue);
  * - proxyless: CDS, EDS, LDS (api_listeners per service + A36 server listeners), RDS per service.
- * Translation is pure. The result is checked with `checkConsistency`; problems come back as
+ * mTLS (clusters' and listeners' transport sockets) follows mtls-plan.ts. Secrets are not made
+ * here: the pipeline adds `buildSecrets` (secrets.ts) for proven Envoy proxies, so a rotation
+ * rebuilds secrets only. Translation is pure. The result is checked with `checkConsistency`; problems come back as
  * error diagnostics (field `consistency`), and the pipeline refuses such a snapshot.
  */
 import type { ClusterModel, Locality, ProxyView, ServiceModel } from '../../model/types.ts';
 import type { Diagnostic } from '../../util/errors.ts';
 import { TypeUrl } from '../type-urls.ts';
-import { buildCluster, buildInboundCluster, clusterWarnings } from './clusters.ts';
+import { buildCluster, buildInboundCluster, clusterWarnings, type UpstreamTls } from './clusters.ts';
 import { checkConsistency } from './consistency.ts';
 import { buildClusterLoadAssignment } from './endpoints.ts';
 import { buildApiListeners, buildServerListener } from './grpc-listeners.ts';
 import { buildOutboundRouteConfig, buildServiceRouteConfig, isHttpService } from './routes.ts';
+import { mtlsWarnings, serverRequiresMtls, upstreamTlsFor } from './mtls-plan.ts';
 import { buildSidecarListeners } from './sidecar-listeners.ts';
 import type { ClientFlavor } from './envoy-values.ts';
 
 export { checkConsistency } from './consistency.ts';
+export { buildSecrets } from './secrets.ts';
 export type { ResourcesByType } from './consistency.ts';
 
 export interface NamedResource {
@@ -38,8 +42,8 @@ export interface TranslationResult {
  * their model objects.
  */
 export interface TranslationMemo {
-  /** The Cluster as Envoy (default) or a proxyless gRPC client reads it. */
-  cluster(c: ClusterModel, flavor?: ClientFlavor): NamedResource;
+  /** The Cluster as Envoy (default) or a proxyless gRPC client reads it, with mTLS when `tls` is given. */
+  cluster(c: ClusterModel, flavor?: ClientFlavor, tls?: UpstreamTls): NamedResource;
   assignment(c: ClusterModel, proxyLocality: Locality): NamedResource;
   serviceRoute(service: ServiceModel): NamedResource;
   apiListeners(service: ServiceModel, proxyNamespace: string): readonly NamedResource[];
@@ -59,7 +63,8 @@ export function createTranslationMemo(): TranslationMemo {
     return value;
   };
   return {
-    cluster: (c, flavor = 'envoy') => nested(clusters, c, flavor, () => named(buildCluster(c, flavor))),
+    cluster: (c, flavor = 'envoy', tls) =>
+      nested(clusters, c, `${flavor}\0${tls?.serverSpiffeId ?? ''}`, () => named(buildCluster(c, flavor, tls))),
     assignment: (c, locality) =>
       nested(assignments, c, `${locality.region}\0${locality.zone}\0${locality.subZone}`, () => ({
         name: c.name,
@@ -76,7 +81,7 @@ export function createTranslationMemo(): TranslationMemo {
 
 /** Builds without memoizing (tests, one-off translations). */
 const UNMEMOIZED: TranslationMemo = {
-  cluster: (c, flavor = 'envoy') => named(buildCluster(c, flavor)),
+  cluster: (c, flavor = 'envoy', tls) => named(buildCluster(c, flavor, tls)),
   assignment: (c, locality) => ({ name: c.name, value: buildClusterLoadAssignment(c, locality) }),
   serviceRoute: (service) => named(buildServiceRouteConfig(service)),
   apiListeners: (service, namespace) => buildApiListeners(service, namespace).map(named),
@@ -89,8 +94,9 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
   const assignments: NamedResource[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const service of view.visibleServices) {
+    const tls = upstreamTlsFor(view, service);
     for (const cluster of service.clusters) {
-      clusters.push(memo.cluster(cluster, flavor));
+      clusters.push(memo.cluster(cluster, flavor, tls));
       assignments.push(memo.assignment(cluster, view.locality));
     }
     // One warning per service is enough: its clusters share one policy.
@@ -104,7 +110,7 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
     const httpServices = view.visibleServices.filter(isHttpService);
     listeners = [
       ...httpServices.flatMap((service) => memo.apiListeners(service, view.namespace)),
-      ...view.serverListeners.map((l) => named(buildServerListener(l))),
+      ...view.serverListeners.map((l) => named(buildServerListener(l, serverRequiresMtls(view)))),
     ];
     routeConfigs = httpServices.map((service) => memo.serviceRoute(service));
   } else {
@@ -115,6 +121,8 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
     listeners = sidecar.listeners.map(named);
     routeConfigs = [named(buildOutboundRouteConfig(view))];
   }
+
+  diagnostics.push(...mtlsWarnings(view));
 
   const resources: Record<TypeUrl, ReadonlyArray<NamedResource>> = {
     [TypeUrl.Secret]: [],

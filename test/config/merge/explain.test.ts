@@ -21,6 +21,7 @@ describe('explain', () => {
       'loadBalancer.policy',
       'mirror.percent',
       'mirror.subset',
+      'mtls.mode',
       'retries.attempts',
       'retries.perTryTimeout',
       'routes',

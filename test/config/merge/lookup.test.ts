@@ -15,7 +15,7 @@ describe('createConfigLookup', () => {
     expect([...lookup.configuredServices()]).toEqual(['pay.payments', 'ratings.bookinfo', 'reviews.bookinfo']);
     const a = lookup.forService('reviews.bookinfo');
     expect(lookup.forService('reviews.bookinfo')).toBe(a);
-    expect(a.settings).toEqual({ timeout: 1000, retries: { attempts: 3 }, loadBalancer: { policy: 'round_robin' } });
+    expect(a.settings).toEqual({ timeout: 1000, retries: { attempts: 3 }, loadBalancer: { policy: 'round_robin' }, mtls: { mode: 'DISABLE' } });
     // Unconfigured services still get platform defaults.
     expect(lookup.forService('unknown.bookinfo').settings.timeout).toBe(1000);
   });

@@ -12,10 +12,11 @@ describe('mergeService', () => {
     expect(MERGE_STRATEGY.retries).toBe('deep');
   });
 
-  it('gives a service with no documents only the builtin load balancer', () => {
+  it('gives a service with no documents only the builtin load balancer and mTLS mode', () => {
     const eff = mergeService(KEY, snapshotOf([]));
     expect(eff.serviceKey).toBe(KEY);
-    expect(eff.settings).toEqual({ loadBalancer: { policy: 'round_robin' } });
+    expect(eff.settings).toEqual({ loadBalancer: { policy: 'round_robin' }, mtls: { mode: 'DISABLE' } });
+    expect(eff.provenance.get('mtls.mode')).toMatchObject({ layer: 'builtin', value: 'DISABLE' });
     const p = eff.provenance.get('loadBalancer.policy');
     expect(p).toMatchObject({ layer: 'builtin', document: 'builtin', value: 'round_robin', overrode: [] });
     expect(p?.source).toBeUndefined();
@@ -62,6 +63,7 @@ describe('mergeService', () => {
       retries: { attempts: 3, on: ['reset', 'unavailable'] },
       outlierDetection: { maxEjectionPercent: 30, consecutive5xx: 5 },
       loadBalancer: { policy: 'least_request' },
+      mtls: { mode: 'DISABLE' },
     });
     const attempts = eff.provenance.get('retries.attempts');
     expect(attempts).toEqual({

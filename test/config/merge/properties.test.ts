@@ -116,7 +116,7 @@ function setters(world: World, key: string): Setter[] {
     .map((p) => ({ p, rank: rankOf(p.scope, key) }))
     .filter((x): x is { p: PolicyGen; rank: number } => x.rank !== undefined)
     .sort((a, b) => a.rank - b.rank || (a.p.name < b.p.name ? -1 : 1));
-  const out: Setter[] = [{ layer: 'builtin', document: 'builtin', settings: { loadBalancer: { policy: 'round_robin' } }, rank: -1 }];
+  const out: Setter[] = [{ layer: 'builtin', document: 'builtin', settings: { loadBalancer: { policy: 'round_robin' }, mtls: { mode: 'DISABLE' } }, rank: -1 }];
   for (const { p, rank } of applicable) if (p.defaults) out.push({ layer: 'platform-default', document: `PlatformPolicy/${p.name}`, settings: p.defaults, rank });
   const team = world.teams.find(([k]) => k === key);
   if (team) out.push({ layer: 'service', document: `ServiceConfig/${key.split('.')[1]}/${key.split('.')[0]}`, settings: team[1], rank: 3 });

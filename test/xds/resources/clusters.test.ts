@@ -108,6 +108,8 @@ describe('buildInboundCluster', () => {
     inboundPort: 8080,
     inboundProtocol: 'http',
     serverListeners: [],
+    workloadIdentity: '',
+    inboundMtls: 'DISABLE',
   };
 
   it('is a STATIC cluster to 127.0.0.1:<inboundPort>', () => {

@@ -3,6 +3,10 @@
  * and optionally `config:`, effective ServiceSettings per service key in the src/config/types.ts
  * shape with durations in ms) and runs the pipeline stages up to the proxy view: buildMeshModel → parseNodeIdentity →
  * viewFor. Shared by the golden test and the gRPC acceptance test.
+ *
+ * mTLS inputs: `verifiedTokens` (join token → SPIFFE id) stands in for the pipeline's token
+ * verification (a node whose `trellis.token` is listed gets that identity); `secrets` names PEM
+ * files under testdata/translate/certs/ from which the case's SDS Secrets are built.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +20,9 @@ import type { NodeInfo } from '../../../src/xds/cache/types.ts';
 import { registryFixture, type FixtureRegistry } from '../../support/registry-fixture.ts';
 import { fakeConfigLookup } from '../../support/fake-config-lookup.ts';
 import type { ServiceSettings } from '../../../src/config/types.ts';
+import type { IssuedCertificate } from '../../../src/ca/types.ts';
+import { buildSecrets } from '../../../src/xds/resources/secrets.ts';
+import type { NamedResource } from '../../../src/xds/resources/translate.ts';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../../../testdata/translate/', import.meta.url));
 
@@ -23,6 +30,16 @@ interface GoldenInput {
   readonly registry: FixtureRegistry;
   readonly config?: Readonly<Record<string, ServiceSettings>>;
   readonly node: Partial<NodeInfo> & { readonly id: string };
+  readonly verifiedTokens?: Readonly<Record<string, string>>;
+  readonly secrets?: { readonly certificate: string; readonly key: string; readonly bundle: string };
+}
+
+export interface GoldenCase {
+  readonly view: ProxyView;
+  readonly nodeDiagnostics: Diagnostic[];
+  readonly modelDiagnostics: readonly Diagnostic[];
+  /** The SDS Secrets of the case ([] without `secrets`). */
+  readonly secrets: NamedResource[];
 }
 
 /** Case names (file names without `.in.yaml`), sorted. */
@@ -34,10 +51,31 @@ export function goldenCaseNames(): string[] {
 }
 
 /** The proxy view of one case, with the node's diagnostics. */
-export function loadGoldenCase(name: string): { view: ProxyView; nodeDiagnostics: Diagnostic[]; modelDiagnostics: readonly Diagnostic[] } {
+export function loadGoldenCase(name: string): GoldenCase {
   const input = YAML.parse(readFileSync(`${GOLDEN_DIR}${name}.in.yaml`, 'utf8')) as GoldenInput;
   const node: NodeInfo = { cluster: '', metadata: {}, locality: {}, user_agent_name: '', user_agent_version: '', ...input.node };
   const model = buildMeshModel(registryFixture(input.registry), undefined, input.config ? fakeConfigLookup(input.config) : undefined);
-  const { identity, diagnostics } = parseNodeIdentity(node);
-  return { view: viewFor(model, identity), nodeDiagnostics: diagnostics, modelDiagnostics: model.diagnostics ?? [] };
+  const parsed = parseNodeIdentity(node);
+  const verified = input.verifiedTokens?.[parsed.identity.joinToken];
+  const identity = verified === undefined || parsed.identity.joinToken === '' ? parsed.identity : { ...parsed.identity, spiffeId: verified };
+  return {
+    view: viewFor(model, identity),
+    nodeDiagnostics: parsed.diagnostics,
+    modelDiagnostics: model.diagnostics ?? [],
+    secrets: input.secrets ? secretsFrom(input.secrets, identity.spiffeId) : [],
+  };
+}
+
+function secretsFrom(files: NonNullable<GoldenInput['secrets']>, spiffeId: string): NamedResource[] {
+  const read = (file: string): string => readFileSync(`${GOLDEN_DIR}certs/${file}`, 'utf8');
+  const bundlePem = read(files.bundle);
+  const cert: IssuedCertificate = {
+    spiffeId,
+    certificateChainPem: read(files.certificate),
+    privateKeyPem: read(files.key),
+    serial: 'test',
+    notBefore: '',
+    notAfter: '',
+  };
+  return buildSecrets(cert, { pem: bundlePem, roots: [], version: 'test' });
 }

@@ -24,14 +24,20 @@ const VALIDATORS: Partial<Record<TypeUrl, GrpcResourceType>> = {
   [TypeUrl.Cluster]: load('cluster-resource-type.js', 'ClusterResourceType'),
   [TypeUrl.ClusterLoadAssignment]: load('endpoint-resource-type.js', 'EndpointResourceType'),
 };
-const CONTEXT = { server: {}, bootstrap: { certificateProviders: {} } };
+/**
+ * The decode context as grpc-js-xds builds it from its bootstrap. Its TLS validators check that
+ * every provider instance a Cluster or Listener names is a key of `certificateProviders` (the
+ * bootstrap's `certificate_providers`): `trellis agent` writes one named `default`.
+ */
+const CONTEXT = { server: {}, bootstrap: { certificateProviders: { default: { plugin_name: 'file_watcher', config: {} } } } };
+const NO_PROVIDERS = { server: {}, bootstrap: { certificateProviders: {} } };
 
 /** gRPC's verdict on one resource: 'OK' or its NACK message. */
-function grpcVerdict(url: TypeUrl, value: object): string {
+function grpcVerdict(url: TypeUrl, value: object, context: object = CONTEXT): string {
   const validator = VALIDATORS[url];
   if (!validator) throw new Error(`no gRPC validator for ${url}`);
   const bytes = Buffer.from(encodeMessage(messageNameOf(url), value));
-  return validator.get().decode(CONTEXT, { type_url: url, value: bytes }).error ?? 'OK';
+  return validator.get().decode(context, { type_url: url, value: bytes }).error ?? 'OK';
 }
 
 const proxylessCases = goldenCaseNames()
@@ -40,7 +46,9 @@ const proxylessCases = goldenCaseNames()
 
 describe('gRPC (grpc-js-xds) accepts proxyless resources', () => {
   it('has proxyless cases', () => {
-    expect(proxylessCases.map((c) => c.name)).toEqual(expect.arrayContaining(['proxyless-client', 'proxyless-server', 'ipv6-endpoint']));
+    expect(proxylessCases.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['proxyless-client', 'proxyless-server', 'ipv6-endpoint', 'mtls-proxyless-client', 'mtls-proxyless-server']),
+    );
   });
 
   for (const { name, view } of proxylessCases) {
@@ -71,5 +79,30 @@ describe('gRPC (grpc-js-xds) accepts proxyless resources', () => {
     expect(grpcVerdict(TypeUrl.Cluster, { ...eds, lb_policy: 'ROUND_ROBIN' })).toBe('OK');
     expect(grpcVerdict(TypeUrl.Cluster, { ...eds, lb_policy: 'LEAST_REQUEST' })).not.toBe('OK');
     expect(grpcVerdict(TypeUrl.Cluster, { ...eds, lb_policy: 'RANDOM' })).not.toBe('OK');
+  });
+
+  it('validates the mTLS contexts: accepted with provider `default` in the bootstrap, refused without it', () => {
+    const tlsResources = ['mtls-proxyless-client', 'mtls-proxyless-server'].flatMap((name) => {
+      const { resources } = translateView(loadGoldenCase(name).view);
+      return [TypeUrl.Cluster, TypeUrl.Listener].flatMap((url) =>
+        resources[url].filter((r) => JSON.stringify(r.value).includes('transport_socket')).map((r) => ({ url, r })));
+    });
+    // echo's cluster (client and server cases) and the server listener.
+    expect(tlsResources.map(({ r }) => r.name).sort()).toEqual([
+      'grpc/server?xds.resource.listening_address=127.0.0.1:50051',
+      'outbound|echo.demo',
+      'outbound|echo.demo',
+    ]);
+    for (const { url, r } of tlsResources) {
+      expect(grpcVerdict(url, r.value), r.name).toBe('OK');
+      expect(grpcVerdict(url, r.value, NO_PROVIDERS), r.name).toMatch(/Unmatched .*instance_name: default/);
+    }
+  });
+
+  it('refuses SDS-style (Envoy) TLS, which is why proxyless resources name provider instances', () => {
+    const { resources } = translateView(loadGoldenCase('mtls-sidecar-strict').view);
+    const envoyTls = resources[TypeUrl.Cluster].find((r) => r.name === 'outbound|ledger.payments');
+    expect(JSON.stringify(envoyTls?.value)).toContain('tls_certificate_sds_secret_configs');
+    expect(grpcVerdict(TypeUrl.Cluster, envoyTls?.value ?? {})).not.toBe('OK');
   });
 });

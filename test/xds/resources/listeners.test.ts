@@ -17,6 +17,9 @@ const service = (name: string, namespace: string, protocol: ServiceModel['protoc
     { name: `outbound|${name}.${namespace}`, serviceKey: `${name}.${namespace}`, subset: '', protocol, endpoints: [], connectTimeoutMs: 1000, lbPolicy: 'round_robin' },
   ],
   routes: [],
+  mtlsMode: 'DISABLE',
+  serviceAccount: name,
+  spiffeId: `spiffe://trellis.local/ns/${namespace}/sa/${name}`,
 });
 
 const defaults: ProxyView = {
@@ -29,6 +32,8 @@ const defaults: ProxyView = {
   inboundPort: 0,
   inboundProtocol: 'http',
   serverListeners: [],
+  workloadIdentity: '',
+  inboundMtls: 'DISABLE',
 };
 
 /** Listener name → [address, port, network filter names]. */

@@ -156,6 +156,9 @@ const service = (name: string, namespace: string, protocol: ServiceModel['protoc
   port: 80,
   clusters: [],
   routes: [{ ...defaults, to: [{ cluster: `outbound|${name}.${namespace}`, weight: 1 }] }],
+  mtlsMode: 'DISABLE',
+  serviceAccount: name,
+  spiffeId: `spiffe://trellis.local/ns/${namespace}/sa/${name}`,
 });
 
 const view = (services: ServiceModel[], namespace: string): ProxyView => ({
@@ -168,6 +171,8 @@ const view = (services: ServiceModel[], namespace: string): ProxyView => ({
   inboundPort: 0,
   inboundProtocol: 'http',
   serverListeners: [],
+  workloadIdentity: '',
+  inboundMtls: 'DISABLE',
 });
 
 describe('buildOutboundRouteConfig', () => {

@@ -15,8 +15,10 @@ const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 const cases = goldenCaseNames();
 
 function run(name: string): { output: Record<string, unknown>; resources: TranslationResult['resources'] } {
-  const { view, nodeDiagnostics, modelDiagnostics } = loadGoldenCase(name);
-  const result = translateView(view);
+  const { view, nodeDiagnostics, modelDiagnostics, secrets } = loadGoldenCase(name);
+  const translated = translateView(view);
+  // Secrets come from the pipeline, not translateView; golden cases with `secrets` add them here.
+  const result: TranslationResult = { ...translated, resources: { ...translated.resources, [TypeUrl.Secret]: secrets } };
   const { key: _key, visibleServices, ...viewRest } = view;
   const resources: Record<string, unknown> = {};
   for (const url of Object.values(TypeUrl)) {

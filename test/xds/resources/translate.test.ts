@@ -30,6 +30,8 @@ const sidecar: ProxyIdentity = {
   protocol: 'http',
   labels: {},
   locality: { region: 'r1', zone: 'z1', subZone: '' },
+  joinToken: '',
+  spiffeId: '',
 };
 
 const resourcesFor = (identity: ProxyIdentity) => translateView(viewFor(model, identity)).resources;
