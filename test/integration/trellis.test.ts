@@ -146,6 +146,46 @@ describe('trellis assembled', () => {
     expect(resent).toEqual([]);
   });
 
+  it('sends SDS secrets to a sidecar that proves its identity with a join token, and status lists the certificate', async () => {
+    const adminToken = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+    const created = await fetch(`${trellis.apiUrl}/api/v1/ca/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ identity: 'spiffe://trellis.local/ns/bookinfo/sa/details' }),
+    });
+    expect(created.status).toBe(201);
+    const joinToken = ((await created.json()) as { token: string }).token;
+    const client = connect(trellis.xdsAddress, {
+      id: 'sidecar~proven~details.bookinfo',
+      cluster: 'details',
+      metadata: { 'trellis.kind': 'sidecar', 'trellis.service': 'details', 'trellis.namespace': 'bookinfo', 'trellis.token': joinToken },
+      locality: { region: 'us-east', zone: 'a' },
+      user_agent_name: 'envoy',
+    }, 'sotw');
+    clients.push(client);
+    client.subscribe(TypeUrl.Secret, ['default', 'ROOTCA']);
+    await client.waitFor((c) => c.resources(TypeUrl.Secret).has('default') && c.resources(TypeUrl.Secret).has('ROOTCA'), 10_000);
+    const secret = client.decoded(TypeUrl.Secret, 'default') as { tls_certificate?: { certificate_chain?: { inline_string?: string } } };
+    expect(secret.tls_certificate?.certificate_chain?.inline_string).toContain('BEGIN CERTIFICATE');
+
+    // A sidecar with a forged token gets no secrets.
+    const forged = connect(trellis.xdsAddress, {
+      id: 'sidecar~forged~details.bookinfo',
+      cluster: 'details',
+      metadata: { 'trellis.kind': 'sidecar', 'trellis.service': 'details', 'trellis.namespace': 'bookinfo', 'trellis.token': `${joinToken}x` },
+      locality: { region: 'us-east', zone: 'a' },
+      user_agent_name: 'envoy',
+    }, 'sotw');
+    clients.push(forged);
+    forged.subscribe(TypeUrl.Secret, ['default', 'ROOTCA']);
+    await forged.waitFor((c) => c.acceptedVersion(TypeUrl.Secret) !== undefined, 5000);
+    expect(forged.resources(TypeUrl.Secret).size).toBe(0);
+
+    const status = await cli('status');
+    expect(status.out).toMatch(/Certificates:[\s\S]*spiffe:\/\/trellis\.local\/ns\/bookinfo\/sa\/details/);
+    expect(status.out).not.toContain('PRIVATE KEY');
+  });
+
   it('prints an Envoy bootstrap pointing at this server', async () => {
     const { code, out } = await cli('bootstrap', '--service', 'reviews', '--namespace', 'bookinfo');
     expect(code).toBe(0);

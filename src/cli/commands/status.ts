@@ -8,7 +8,7 @@ import { extractArray } from './registry.ts';
 const TYPES = ['CDS', 'EDS', 'LDS', 'RDS', 'SDS'] as const;
 
 export const statusCommand: Command = {
-  summary: 'connected proxies with versions sent and ACKed per resource type, and the last NACK',
+  summary: 'connected proxies with versions sent and ACKed per resource type, the last NACK, and workload certificates',
   usage: 'trellis status [--json]',
   options: { ...CONNECTION_OPTIONS, json: { type: 'boolean' } },
   async run(values, out) {
@@ -23,8 +23,15 @@ export const statusCommand: Command = {
       return 0;
     }
     const proxies = extractArray(answer, 'proxies');
+    const certificates = extractArray(answer, 'certificates');
+    const certificateTable = (): void => {
+      if (certificates.length === 0) return;
+      out(['', 'Certificates:', formatTable(['IDENTITY', 'SERIAL', 'NOT AFTER', 'RENEW AT'],
+        certificates.map((c) => [String(c['spiffeId']), String(c['serial']).slice(0, 16), String(c['notAfter']), String(c['renewAt'])]))].join('\n'));
+    };
     if (proxies.length === 0) {
       out('no proxies connected');
+      certificateTable();
       return 0;
     }
     const rows: string[][] = [];
@@ -46,6 +53,7 @@ export const statusCommand: Command = {
     }
     out(formatTable(['NODE', 'SERVICE', 'MODE', ...TYPES], rows));
     if (nacks.length > 0) out(['', 'Last NACKs:', ...nacks.map((n) => `  ${n}`)].join('\n'));
+    certificateTable();
     return 0;
   },
 };
