@@ -12,10 +12,11 @@ import { machineDescription, toMarkdown, writeReport, type ScenarioResult } from
 import type { Scenario } from './lib/scenario.ts';
 import { certificates } from './scenarios/certificates.ts';
 import { endpointConvergence } from './scenarios/endpoint-convergence.ts';
+import { rotation } from './scenarios/rotation.ts';
 import { translation } from './scenarios/translation.ts';
 
 /** Every scenario, in the order `npm run bench` runs them. A new scenario is one line here. */
-export const SCENARIOS: readonly Scenario[] = [translation, endpointConvergence, certificates];
+export const SCENARIOS: readonly Scenario[] = [translation, endpointConvergence, certificates, rotation];
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;

@@ -41,6 +41,8 @@ export interface TrellisOptions {
   readonly configDir?: string;
   /** SPIFFE trust domain of workload identities. */
   readonly trustDomain: string;
+  /** Serve ADS/CSDS over TLS with a certificate from the CA naming these hosts. */
+  readonly xdsTls?: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] };
   /** A root or intermediate to sign with instead of a generated root (PEM files). */
   readonly caFiles?: { readonly certificateFile: string; readonly keyFile: string; readonly chainFile?: string };
   /** How long an auto-registered proxy's instance outlives its disconnected stream. */
@@ -85,6 +87,7 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
   const configStore = await openConfigStore(store);
   const config = createConfigService({
     store: configStore,
+    trustDomain: options.trustDomain,
     knownServices: () => registry.snapshot().services.keys(),
     previewEnvoy: (snapshot, serviceKey) => previewEnvoy(registry.snapshot(), snapshot, serviceKey),
   });
@@ -132,6 +135,7 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
   };
   const ads = createAdsServer({
     source: pipeline,
+    ...(options.xdsTls ? { tls: await ca.servingCertificate(options.xdsTls) } : {}),
     log: log.child('ads'),
     onStreamOpen: ({ node }) => {
       const target = autoRegister(node);

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ClientNode } from '../../src/xds/client/ads-client.ts';
 import type { LoadCommand, LoadReply, ResourceDump } from './load-protocol.ts';
+import type { SecretCondition } from './secret-check.ts';
 
 type CommandBody = LoadCommand extends infer C ? (C extends { seq: number } ? Omit<C, 'seq'> : never) : never;
 
@@ -15,6 +16,19 @@ export interface LoadFleet {
   readonly size: number;
   /** Opens one stream per node (spread over the children); resolves with each stream's ready time. */
   connect(address: string, mode: 'sotw' | 'delta', nodes: readonly ClientNode[], timeoutMs: number): Promise<number[]>;
+  /**
+   * Like `connect`, each stream also subscribing SDS `secrets` by name; resolves with each stream's
+   * initial-config time and the time it first held every named secret (0: not within the timeout).
+   */
+  connectWithSecrets(
+    address: string,
+    mode: 'sotw' | 'delta',
+    nodes: readonly ClientNode[],
+    secrets: readonly string[],
+    timeoutMs: number,
+  ): Promise<{ readyAt: number[]; secretsAt: number[] }>;
+  /** Arms wait `id` (collected with `collect`) until every stream's copy of `secret` meets `condition`. */
+  armSecret(id: number, secret: string, condition: SecretCondition, timeoutMs: number): Promise<void>;
   /** Arms wait `id` for a changed copy of `cluster` on every stream. */
   arm(id: number, cluster: string, timeoutMs: number): Promise<void>;
   /** ACK times of every stream for wait `id`, and how many streams never got the change. */
@@ -78,6 +92,17 @@ export function startLoadFleet(options: { processes: number; core?: number | und
       const shares = children.map((_, c) => nodes.filter((__, n) => n % children.length === c));
       const replies = await askAll((c) => ({ cmd: 'connect', address, mode, nodes: shares[c] ?? [], timeoutMs }));
       return replies.flatMap((r) => field(r, 'readyAt') as number[]);
+    },
+    async connectWithSecrets(address, mode, nodes, secrets, timeoutMs) {
+      const shares = children.map((_, c) => nodes.filter((__, n) => n % children.length === c));
+      const replies = await askAll((c) => ({ cmd: 'connect', address, mode, nodes: shares[c] ?? [], timeoutMs, secrets }));
+      return {
+        readyAt: replies.flatMap((r) => field(r, 'readyAt') as number[]),
+        secretsAt: replies.flatMap((r) => (field(r, 'secretsAt') as number[] | undefined) ?? []),
+      };
+    },
+    async armSecret(id, secret, condition, timeoutMs) {
+      await askAll(() => ({ cmd: 'arm-secret', id, secret, condition, timeoutMs }));
     },
     async arm(id, cluster, timeoutMs) {
       await askAll(() => ({ cmd: 'arm', id, cluster, timeoutMs }));

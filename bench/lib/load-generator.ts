@@ -7,6 +7,7 @@ import { connect, type AdsClient } from '../../src/xds/client/ads-client.ts';
 import { edsNamesOf, rdsNamesOf } from '../../src/xds/client/references.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
 import type { LoadCommand, LoadReply, ResourceDump } from './load-protocol.ts';
+import { secretConditionMet, type SecretCondition } from './secret-check.ts';
 import { epochMs } from './stats.ts';
 
 let clients: AdsClient[] = [];
@@ -29,9 +30,12 @@ function initialConfigHeld(client: AdsClient, memo: { eds?: string[]; rds?: stri
   return memo.eds.every((n) => endpoints.has(n)) && memo.rds.every((n) => routes.has(n));
 }
 
-async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<number[]> {
+async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<{ readyAt: number[]; secretsAt?: number[] }> {
   clients = command.nodes.map((node) => connect(command.address, node, command.mode, { recordResponses: false, deadlineMs: 3_600_000 }));
-  return Promise.all(
+  const secrets = command.secrets ?? [];
+  // SDS by name next to the wildcard CDS/LDS, as an Envoy sidecar asks for its SDS secrets.
+  if (secrets.length > 0) for (const client of clients) client.subscribe(TypeUrl.Secret, secrets);
+  const ready = Promise.all(
     clients.map((client) => {
       const memo: { eds?: string[]; rds?: string[] } = {};
       let at = 0;
@@ -43,6 +47,51 @@ async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Pr
         .then(() => at);
     }),
   );
+  if (secrets.length === 0) return { readyAt: await ready };
+  const held = Promise.all(
+    clients.map((client) => {
+      let at = 0;
+      return client
+        .waitFor(() => {
+          if (at === 0 && secrets.every((name) => client.resources(TypeUrl.Secret).has(name))) at = epochMs();
+          return at !== 0;
+        }, command.timeoutMs)
+        .then(
+          () => at,
+          () => 0,
+        );
+    }),
+  );
+  const [readyAt, secretsAt] = await Promise.all([ready, held]);
+  return { readyAt, secretsAt };
+}
+
+/** Starts waiting until every client's copy of SDS secret `secret` meets `condition`. */
+function armSecret(id: number, secret: string, condition: SecretCondition, timeoutMs: number): number {
+  const waitsForClients = clients.map((client) => {
+    const baseline = client.resources(TypeUrl.Secret).get(secret)?.any;
+    // Decode each distinct copy once: waiters run after every response and every 25 ms.
+    let checked: Uint8Array | undefined;
+    let at = 0;
+    return client
+      .waitFor(() => {
+        if (at !== 0) return true;
+        const now = client.resources(TypeUrl.Secret).get(secret)?.any;
+        if (now === undefined || now === checked) return false;
+        checked = now;
+        if (secretConditionMet(condition, now, baseline, () => client.decoded(TypeUrl.Secret, secret))) at = epochMs();
+        return at !== 0;
+      }, timeoutMs)
+      .then(
+        () => at,
+        () => 0,
+      );
+  });
+  waits.set(
+    id,
+    Promise.all(waitsForClients).then((times) => ({ ackedAt: times.filter((t) => t > 0), missing: times.filter((t) => t === 0).length })),
+  );
+  return clients.length;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -93,9 +142,11 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
   const { seq } = command;
   switch (command.cmd) {
     case 'connect':
-      return { seq, ok: true, readyAt: await connectAll(command) };
+      return { seq, ok: true, ...(await connectAll(command)) };
     case 'arm':
       return { seq, ok: true, armed: arm(command.id, command.cluster, command.timeoutMs) };
+    case 'arm-secret':
+      return { seq, ok: true, armed: armSecret(command.id, command.secret, command.condition, command.timeoutMs) };
     case 'await': {
       const wait = waits.get(command.id);
       if (!wait) return { seq, ok: false, error: `no armed wait ${command.id}` };

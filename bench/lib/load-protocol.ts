@@ -6,6 +6,7 @@
  * processes on one machine.
  */
 import type { ClientNode } from '../../src/xds/client/ads-client.ts';
+import type { SecretCondition } from './secret-check.ts';
 
 /** One resource as a client holds it. */
 export interface DumpedResource {
@@ -19,17 +20,23 @@ export type ResourceDump = Readonly<Record<string, { readonly version: string; r
 
 export type LoadCommand =
   /** Open one stream per node; answer once every stream holds (and has ACKed) its initial config. */
-  | { readonly seq: number; readonly cmd: 'connect'; readonly address: string; readonly mode: 'sotw' | 'delta'; readonly nodes: readonly ClientNode[]; readonly timeoutMs: number }
+  | { readonly seq: number; readonly cmd: 'connect'; readonly address: string; readonly mode: 'sotw' | 'delta'; readonly nodes: readonly ClientNode[]; readonly timeoutMs: number; readonly secrets?: readonly string[] }
   /** Record each stream's current copy of `cluster`'s endpoints and start waiting for a new one. */
   | { readonly seq: number; readonly cmd: 'arm'; readonly id: number; readonly cluster: string; readonly timeoutMs: number }
   /** Answer when armed wait `id` is over (every stream ACKed a changed copy, or the timeout hit). */
   | { readonly seq: number; readonly cmd: 'await'; readonly id: number }
+  /**
+   * Record each stream's copy of SDS secret `secret` and start waiting until `condition` holds on
+   * every stream (answered by 'await' like 'arm'). Needs streams connected with `secrets`.
+   */
+  | { readonly seq: number; readonly cmd: 'arm-secret'; readonly id: number; readonly secret: string; readonly condition: SecretCondition; readonly timeoutMs: number }
   | { readonly seq: number; readonly cmd: 'dump' }
   | { readonly seq: number; readonly cmd: 'usage' }
   | { readonly seq: number; readonly cmd: 'disconnect' };
 
 export type LoadReply =
-  | { readonly seq: number; readonly ok: true; readonly readyAt: readonly number[] }
+  /** `secretsAt` (connect with `secrets`): per stream, when it first held every named secret (0: never). */
+  | { readonly seq: number; readonly ok: true; readonly readyAt: readonly number[]; readonly secretsAt?: readonly number[] }
   | { readonly seq: number; readonly ok: true; readonly armed: number }
   | { readonly seq: number; readonly ok: true; readonly ackedAt: readonly number[]; readonly missing: number }
   | { readonly seq: number; readonly ok: true; readonly dump: ResourceDump }

@@ -15,6 +15,8 @@ export interface BenchTrellis {
   register(instance: Readonly<Record<string, unknown>>): Promise<void>;
   /** Registers all instances, `concurrency` requests in flight; resolves with the elapsed ms. */
   load(instances: readonly Readonly<Record<string, unknown>>[], concurrency?: number): Promise<number>;
+  /** An admin-authorized API call (`path` from /api/v1/...); the status and the parsed JSON body (undefined if none). */
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   /** GET /api/v1/status (proxies, views, pipeline stats). */
   status(): Promise<unknown>;
   close(): Promise<void>;
@@ -57,6 +59,11 @@ export async function startBenchTrellis(): Promise<BenchTrellis> {
       };
       await Promise.all(Array.from({ length: concurrency }, worker));
       return performance.now() - started;
+    },
+    async request(method, path, body) {
+      const response = await call(method, path, body);
+      const text = await response.text();
+      return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
     },
     async status() {
       const response = await call('GET', '/api/v1/status');

@@ -3,8 +3,9 @@
  * and checks the role against the route's action; `permitWrites(principal, targets)` then checks
  * the namespaces and kinds a request writes (known only once its body is read).
  *
- * Roles: viewer → reads only; team → ServiceConfig and registry writes in its namespaces only;
- * admin → everything, including PlatformPolicy and tokens. The bootstrap admin token
+ * Roles: viewer → reads only; team → ServiceConfig, namespaced AuthorizationPolicy and registry
+ * writes in its namespaces only; admin → everything, including PlatformPolicy, cluster-scoped
+ * AuthorizationPolicy and tokens. The bootstrap admin token
  * (`admin.token`) is always an admin. Reads are open when `openReads` (the API listens on
  * loopback); otherwise they need any valid token.
  */
@@ -100,6 +101,8 @@ export function createAuthorizer(adminTokenHash: string, options: AuthorizerOpti
 export type WriteTarget =
   | { readonly kind: 'ServiceConfig'; readonly id: string; readonly namespace: string }
   | { readonly kind: 'PlatformPolicy'; readonly id: string }
+  /** Without a namespace: a cluster-scoped (platform) policy, admin only. */
+  | { readonly kind: 'AuthorizationPolicy'; readonly id: string; readonly namespace?: string }
   | { readonly kind: 'registry'; readonly namespace: string; readonly what: string };
 
 /**
@@ -114,6 +117,14 @@ export function permitWrites(principal: Principal, targets: readonly WriteTarget
     if (target.kind === 'registry') {
       if (!principal.namespaces.includes(target.namespace)) {
         return `team token "${principal.name}" may only write registry entries in namespaces ${namespaces}; this request writes ${target.what} in namespace ${target.namespace}`;
+      }
+    } else if (target.kind === 'AuthorizationPolicy') {
+      if (target.namespace === undefined) {
+        return `team token "${principal.name}" may not write cluster-scoped (platform) AuthorizationPolicy ${target.id}: it needs an admin token; ` +
+          `team tokens write namespaced AuthorizationPolicies in namespaces ${namespaces}`;
+      }
+      if (!principal.namespaces.includes(target.namespace)) {
+        return `team token "${principal.name}" may only write AuthorizationPolicy in namespaces ${namespaces}; this request writes ${target.id}`;
       }
     } else if (target.kind === 'PlatformPolicy' || !principal.namespaces.includes(target.namespace)) {
       return `team token "${principal.name}" may only write ServiceConfig in namespaces ${namespaces}; this request writes ${target.id}`;

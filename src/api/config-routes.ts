@@ -4,7 +4,7 @@
  * refusal names exactly the document it may not write.
  */
 import type { ConfigService } from '../config/service/config-service.ts';
-import type { ConfigFile, DocumentWrite, WriteResult } from '../config/service/types.ts';
+import type { ConfigFile, DocumentWrite, ExplainRequest, WriteResult } from '../config/service/types.ts';
 import { CONFIG_KINDS, documentId, type ConfigKind } from '../config/types.ts';
 import { serviceKey } from '../registry/types.ts';
 import { permitWrites, type Principal, type WriteTarget } from './auth.ts';
@@ -38,9 +38,36 @@ export function writeReply(result: WriteResult): Reply {
 }
 
 function toTarget(write: DocumentWrite): WriteTarget {
-  return write.kind === 'ServiceConfig'
-    ? { kind: 'ServiceConfig', id: write.id, namespace: write.namespace ?? '' }
-    : { kind: 'PlatformPolicy', id: write.id };
+  if (write.kind === 'ServiceConfig') return { kind: 'ServiceConfig', id: write.id, namespace: write.namespace ?? '' };
+  if (write.kind === 'AuthorizationPolicy') {
+    return write.namespace === undefined ? { kind: 'AuthorizationPolicy', id: write.id } : { kind: 'AuthorizationPolicy', id: write.id, namespace: write.namespace };
+  }
+  return { kind: 'PlatformPolicy', id: write.id };
+}
+
+/**
+ * The caller to decide for in explain (`?from=...&path=...&method=...&port=...`): undefined
+ * without `from`, a 400 reply when a parameter is malformed.
+ */
+export function explainRequest(query: URLSearchParams): ExplainRequest | Reply | undefined {
+  const from = query.get('from');
+  const extra = ['path', 'method', 'port'].filter((k) => query.has(k));
+  if (from === null || from === '') {
+    return extra.length === 0 ? undefined : { status: 400, body: errorBody(`${extra.join(', ')} need from=<name.namespace or SPIFFE id>`) };
+  }
+  const path = query.get('path');
+  const method = query.get('method');
+  const portText = query.get('port');
+  const port = portText === null ? undefined : Number(portText);
+  if (port !== undefined && (!/^\d+$/.test(portText ?? '') || !Number.isInteger(port) || port < 1 || port > 65535)) {
+    return { status: 400, body: errorBody(`port must be an integer 1..65535, got "${portText ?? ''}"`) };
+  }
+  return {
+    from,
+    ...(path === null ? {} : { path }),
+    ...(method === null ? {} : { method }),
+    ...(port === undefined ? {} : { port }),
+  };
 }
 
 function writeOptions(principal: Principal): { actor: { name: string; role: string }; permit: (writes: readonly DocumentWrite[]) => string | undefined } {
@@ -133,7 +160,11 @@ export const CONFIG_ROUTES: readonly Route[] = [
     action: 'read',
     handle: withConfig(async (config, c) => {
       const envoy = ['1', 'true', 'yes'].includes(c.query.get('envoy') ?? '');
-      const result = await config.explain(serviceKey(c.params['name'] ?? '', c.params['namespace'] ?? ''), { envoy });
+      const request = explainRequest(c.query);
+      if (request !== undefined && 'status' in request) return request;
+      const result = await config.explain(serviceKey(c.params['name'] ?? '', c.params['namespace'] ?? ''), {
+        envoy, ...(request === undefined ? {} : { request }),
+      });
       if (!result.ok) return { status: STATUS_OF[result.reason], body: errorBody(result.message, result.diagnostics) };
       const { ok: _ok, ...body } = result;
       return { status: 200, body };
@@ -157,7 +188,8 @@ export const CONFIG_ROUTES: readonly Route[] = [
     pattern: ['config', ':kind', ':name'],
     action: 'write',
     handle: withConfig(async (config, c) => {
-      // ServiceConfig without a namespace means the default namespace, as in the YAML.
+      // ServiceConfig without a namespace means the default namespace, as in the YAML; an
+      // AuthorizationPolicy without one is the cluster-scoped (platform) policy.
       const kind = parseKind(c.params['kind'] ?? '');
       return deleteHandler(c, config, kind === 'ServiceConfig' ? 'default' : undefined);
     }),

@@ -9,6 +9,7 @@ import type { KeyValueStore } from '../store/types.ts';
 import { TrellisError } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
 import { caExtensions, certificateSubject, distinguishedName, leafExtensions, randomSerial, signCertificate, subjectKeyId } from './certificate.ts';
+import type { ServingNames } from './certificate.ts';
 import type { Clock } from './clock.ts';
 import { toPem } from './der.ts';
 import { generateKeys, privateKeyPem, spkiDer } from './keys.ts';
@@ -66,8 +67,8 @@ export interface Authority {
   signerSerial(): string;
   /** Serials of signers rotated out whose roots the bundle still carries. */
   retiringSerials(): readonly string[];
-  /** Signs a leaf for `spiffeId` over `spki` valid for `lifetimeMs` from now (minus 1 min skew). */
-  signLeaf(spiffeId: string, spki: Buffer, lifetimeMs: number): SignedLeaf;
+  /** Signs a leaf for `spiffeId` over `spki` valid for `lifetimeMs` from now (minus 1 min skew); `names` adds DNS/IP SANs. */
+  signLeaf(spiffeId: string, spki: Buffer, lifetimeMs: number, names?: ServingNames): SignedLeaf;
   /** Makes a new self-signed root the signer; the old one stays in the bundle until dropRetiring. */
   rotateRoot(maxLeafLifetimeMs: number): Promise<void>;
   /** Drops rotated-out signers: those listed, and any past their dropBy. Resolves whether the bundle changed. */
@@ -159,7 +160,7 @@ export async function openAuthority(options: OpenAuthorityOptions): Promise<Auth
     bundle: () => bundle,
     signerSerial: () => signer.certificate.serialNumber,
     retiringSerials: () => retiringSerials,
-    signLeaf(spiffeId, spki, lifetimeMs) {
+    signLeaf(spiffeId, spki, lifetimeMs, names) {
       // Whole seconds, as the certificate stores them, so reported times match the certificate.
       const now = Math.floor(clock.now() / 1000) * 1000;
       const serial = randomSerial();
@@ -167,7 +168,7 @@ export async function openAuthority(options: OpenAuthorityOptions): Promise<Auth
       const notAfter = new Date(now + lifetimeMs);
       const der = signCertificate({
         serial: serial.bytes, issuer: signer.subject, subject: distinguishedName([]), notBefore, notAfter, spki,
-        extensions: leafExtensions(spiffeId, subjectKeyId(spki), signer.keyId, true),
+        extensions: leafExtensions(spiffeId, subjectKeyId(spki), signer.keyId, true, names),
       }, signer.key);
       return {
         spiffeId,

@@ -10,6 +10,8 @@ import { openAuthority, type SignerMaterial } from './authority.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { issueForRequest, parseCertificateRequest, type IssueResult } from './issuance.ts';
 import { createIssuer, type Issuer, type LedgerEntry } from './issuer.ts';
+import type { ServingNames } from './certificate.ts';
+import { createServingCertificate, type ServingCertificate } from './serving-certificate.ts';
 import { openJoinTokens, type JoinTokenRecord, type JoinTokens } from './join-tokens.ts';
 import { parseSpiffeId, trustDomainProblem, workloadIdentity } from './spiffe.ts';
 import { DEFAULT_TRUST_DOMAIN, type CertificateSource, type IdentityVerifier, type KeyAlgorithm, type TrustBundle } from './types.ts';
@@ -59,6 +61,11 @@ export interface CertificateAuthority {
   createJoinToken(body: unknown, createdBy: string): Promise<JoinTokenRequestResult>;
   certificates(): CertificateStatus[];
   rotateRoot(): Promise<void>;
+  /**
+   * A serving certificate for Trellis' own xDS server (`spiffe://<td>/trellis/xds` plus `names`
+   * as DNS/IP SANs), renewed until `close()` of either it or the CA.
+   */
+  servingCertificate(names: ServingNames): Promise<ServingCertificate>;
   /** Stops renewal timers (the store stays open: the caller owns it). */
   close(): void;
 }
@@ -80,6 +87,8 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
   const joinTokens = await openJoinTokens(options.store, clock, log);
   // A rotated-out root past its drop time (e.g. the server was down meanwhile) goes now.
   await authority.dropRetiring([]);
+  const serving = new Set<ServingCertificate>();
+  const rotationGraceMs = options.rotationGraceMs ?? 5_000;
 
   return {
     trustDomain,
@@ -108,7 +117,16 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
       });
     },
     rotateRoot: () => issuer.rotateRoot(),
-    close: () => issuer.close(),
+    async servingCertificate(names) {
+      const certificate = await createServingCertificate({ authority, issuer, trustDomain, names, clock, log, keyAlgorithm, lifetimeMs, rotationGraceMs });
+      serving.add(certificate);
+      return certificate;
+    },
+    close: () => {
+      for (const certificate of serving) certificate.close();
+      serving.clear();
+      issuer.close();
+    },
   };
 }
 

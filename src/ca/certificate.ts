@@ -5,6 +5,7 @@
  * back the few fields a loaded CA certificate needs (subject Name bytes, key identifier).
  */
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import {
   bitString, boolean, child, children, explicit, octetString, oid, oidToString, readExactly, sequence, set, smallInteger, Tag, time, tlv,
   unsignedInteger, utf8String, type Tlv,
@@ -53,14 +54,48 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return critical ? sequence(oid(id), boolean(true), octetString(value)) : sequence(oid(id), octetString(value));
 }
 
-/** Extensions of a SPIFFE leaf: URI SAN (critical with an empty subject), mTLS key usages, AKI/SKI. */
-export function leafExtensions(spiffeId: string, ski: Buffer, aki: Buffer, emptySubject: boolean): Buffer[] {
+/**
+ * Extra SANs for a serving certificate (e.g. the xDS server's), so standard TLS clients that check
+ * the host name they dialled accept it. IP addresses in dotted (v4) or colon (v6) form.
+ */
+export interface ServingNames {
+  readonly dnsNames?: readonly string[];
+  readonly ipAddresses?: readonly string[];
+}
+
+/** The 4 or 16 address bytes of an IP literal; throws on anything else (callers pass literals they checked). */
+export function ipAddressBytes(address: string): Buffer {
+  if (isIPv4(address)) return Buffer.from(address.split('.').map(Number));
+  if (!isIPv6(address)) throw new Error(`not an IP address: ${address}`);
+  let text = address;
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4?.[1]) {
+    const b = v4[1].split('.').map(Number);
+    text = text.slice(0, -v4[1].length) + `${(((b[0] ?? 0) << 8) | (b[1] ?? 0)).toString(16)}:${(((b[2] ?? 0) << 8) | (b[3] ?? 0)).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const groups = (part: string): string[] => (part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const out = Buffer.alloc(16);
+  all.forEach((group, i) => out.writeUInt16BE(parseInt(group, 16), i * 2));
+  return out;
+}
+
+/** Extensions of a SPIFFE leaf: URI SAN (critical with an empty subject), mTLS key usages, AKI/SKI; `names` adds DNS/IP SANs. */
+export function leafExtensions(spiffeId: string, ski: Buffer, aki: Buffer, emptySubject: boolean, names?: ServingNames): Buffer[] {
+  const extraSans = [
+    ...(names?.dnsNames ?? []).map((name) => tlv(0x82, Buffer.from(name, 'ascii'))),
+    ...(names?.ipAddresses ?? []).map((ip) => tlv(0x87, ipAddressBytes(ip))),
+  ];
   return [
     extension(OID.basicConstraints, true, sequence()),
     // digitalSignature (bit 0) + keyEncipherment (bit 2): 1010 0000, 5 unused bits.
     extension(OID.keyUsage, true, bitString(Buffer.from([0xa0]), 5)),
     extension(OID.extKeyUsage, false, sequence(oid(OID.serverAuth), oid(OID.clientAuth))),
-    extension(OID.subjectAltName, emptySubject, sequence(tlv(0x86, Buffer.from(spiffeId, 'ascii')))),
+    extension(OID.subjectAltName, emptySubject, sequence(tlv(0x86, Buffer.from(spiffeId, 'ascii')), ...extraSans)),
     extension(OID.subjectKeyIdentifier, false, octetString(ski)),
     extension(OID.authorityKeyIdentifier, false, sequence(tlv(0x80, aki))),
   ];

@@ -9,8 +9,8 @@ import type { Protocol, ServiceKey } from '../registry/types.ts';
 
 export const API_VERSION = 'trellis.dev/v1alpha1';
 
-export type ConfigKind = 'ServiceConfig' | 'PlatformPolicy';
-export const CONFIG_KINDS: readonly ConfigKind[] = ['ServiceConfig', 'PlatformPolicy'];
+export type ConfigKind = 'ServiceConfig' | 'PlatformPolicy' | 'AuthorizationPolicy';
+export const CONFIG_KINDS: readonly ConfigKind[] = ['ServiceConfig', 'PlatformPolicy', 'AuthorizationPolicy'];
 
 /** Where a document (or one of its fields) was written. */
 export interface SourceRef {
@@ -201,11 +201,78 @@ export interface PlatformPolicyDocument extends DocumentBase {
   readonly spec: PlatformPolicySpec;
 }
 
-export type ConfigDocument = ServiceConfigDocument | PlatformPolicyDocument;
+// ---- authorization (who may call whom) ----------------------------------------------------------
+
+/** A caller: a service (`name.namespace`), a whole namespace, or a SPIFFE id (exact, or a prefix ending in `*`). */
+export interface AuthorizationSource {
+  readonly service?: string;
+  readonly namespace?: string;
+  readonly spiffeId?: string;
+}
+
+/** What is called: any of the paths (exact, or prefix ending in `*`), methods, ports. Empty = anything. */
+export interface AuthorizationOperation {
+  readonly paths?: readonly string[];
+  readonly methods?: readonly string[];
+  readonly ports?: readonly number[];
+}
+
+/** Matches when any `from` source AND any `to` operation match (an absent list matches everything). */
+export interface AuthorizationRule {
+  readonly from?: readonly AuthorizationSource[];
+  readonly to?: readonly AuthorizationOperation[];
+}
+
+export type AuthorizationAction = 'ALLOW' | 'DENY';
+
+export interface AuthorizationPolicySpec {
+  /** Platform (cluster-scoped) policies only: which services it guards, as in PlatformPolicy. */
+  readonly scope?: PolicyScope;
+  /** Team (namespaced) policies only: the service of the policy's namespace it guards (name). */
+  readonly target?: { readonly service: string };
+  readonly action: AuthorizationAction;
+  readonly rules: readonly AuthorizationRule[];
+}
+
+/**
+ * With `namespace`: a team policy for a service of that namespace. Without: a platform policy
+ * (admin only) over `spec.scope`. Evaluation: any matching DENY (platform or team) denies; else,
+ * when the service has ALLOW policies, only a matching ALLOW admits; else everything is admitted.
+ * So platform deny rules always beat team allow rules.
+ */
+export interface AuthorizationPolicyDocument extends DocumentBase {
+  readonly kind: 'AuthorizationPolicy';
+  readonly namespace?: string;
+  readonly spec: AuthorizationPolicySpec;
+}
+
+export type ConfigDocument = ServiceConfigDocument | PlatformPolicyDocument | AuthorizationPolicyDocument;
 
 /** The stable identity of a document. */
 export function documentId(kind: ConfigKind, name: string, namespace?: string): string {
-  return kind === 'ServiceConfig' ? `ServiceConfig/${namespace ?? 'default'}/${name}` : `PlatformPolicy/${name}`;
+  if (kind === 'ServiceConfig') return `ServiceConfig/${namespace ?? 'default'}/${name}`;
+  if (kind === 'AuthorizationPolicy') return namespace === undefined ? `AuthorizationPolicy/${name}` : `AuthorizationPolicy/${namespace}/${name}`;
+  return `PlatformPolicy/${name}`;
+}
+
+/** One authorization rule as it applies to a service, with where it came from. */
+export interface EffectiveAuthorizationRule {
+  readonly action: AuthorizationAction;
+  readonly layer: 'platform' | 'team';
+  /** Document id. */
+  readonly document: string;
+  readonly source: SourceRef;
+  /** Index in the document's `spec.rules`. */
+  readonly index: number;
+  readonly rule: AuthorizationRule;
+}
+
+/** Every rule guarding one service: DENY rules first (platform, then team), then ALLOW rules. */
+export interface EffectiveAuthorization {
+  readonly deny: readonly EffectiveAuthorizationRule[];
+  readonly allow: readonly EffectiveAuthorizationRule[];
+  /** True when at least one ALLOW policy targets the service (then only matching callers get in). */
+  readonly hasAllowPolicies: boolean;
 }
 
 /** Every stored document at one config revision. */
@@ -255,4 +322,6 @@ export interface ConfigLookup {
   configuredServices(): Iterable<ServiceKey>;
   /** Effective settings for `key` (platform defaults and overrides apply even without a ServiceConfig). */
   forService(key: ServiceKey): EffectiveServiceConfig;
+  /** The authorization rules guarding `key` (memoized like forService). */
+  authorizationFor(key: ServiceKey): EffectiveAuthorization;
 }

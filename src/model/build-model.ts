@@ -5,19 +5,21 @@
  * connect timeout) and one route `default` (prefix '/') to it: the behaviour before layered
  * config. With a ConfigLookup, services named only by config exist too (no instances), and each
  * service's effective settings shape its protocol, subset clusters, cluster policies, routes,
- * dependencies, inbound rate limit and mTLS mode (see service-model.ts). Every service gets the
+ * dependencies, inbound rate limit and mTLS mode (see service-model.ts), and its authorization
+ * rules become matchers (authorization.ts). Every service gets the
  * SPIFFE id `spiffe://<trust domain>/ns/<namespace>/sa/<name>`.
  *
  * Identity reuse: a ServiceModel is reused unchanged (same object) when `previous` holds it and
  * the registry still has the same ServiceRecord and instance array objects, the lookup returns
- * the same EffectiveServiceConfig object, and the targets its routes could not resolve are the
+ * the same EffectiveServiceConfig and EffectiveAuthorization objects, and the targets its routes could not resolve are the
  * same; so later stages can memoize per service by object identity and an unrelated change
  * rebuilds nothing.
  */
 import { DEFAULT_TRUST_DOMAIN } from '../ca/types.ts';
-import type { ConfigLookup, EffectiveServiceConfig } from '../config/types.ts';
+import type { ConfigLookup, EffectiveAuthorization, EffectiveServiceConfig } from '../config/types.ts';
 import type { InstanceRecord, RegistrySnapshot, ServiceRecord } from '../registry/types.ts';
 import type { Diagnostic } from '../util/errors.ts';
+import { authorizationModel } from './authorization.ts';
 import { buildConfiguredServiceModel, unresolvedTargets } from './service-model.ts';
 import type { MeshModel, ServiceKey, ServiceModel } from './types.ts';
 
@@ -27,6 +29,7 @@ interface BuiltFrom {
   readonly trustDomain: string;
   readonly instances: readonly InstanceRecord[];
   readonly config: EffectiveServiceConfig | undefined;
+  readonly authorization: EffectiveAuthorization | undefined;
   readonly unresolved: string;
   readonly model: ServiceModel;
 }
@@ -69,6 +72,7 @@ export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel,
     const identity: object | undefined = record ?? e;
     if (!identity) continue;
     const instances = registry.instances.get(key) ?? NO_INSTANCES;
+    const authorization = config?.authorizationFor(key);
     const unresolved = e ? unresolvedTargets(key, e.settings, known).join(',') : '';
     const cached = builtFrom.get(identity);
     let model: ServiceModel;
@@ -78,13 +82,15 @@ export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel,
       cached.trustDomain === trustDomain &&
       cached.instances === instances &&
       cached.config === e &&
+      cached.authorization === authorization &&
       cached.unresolved === unresolved &&
       previous.services.get(key) === cached.model
     ) {
       model = cached.model;
     } else {
-      model = buildConfiguredServiceModel(key, record, instances, e?.settings, known, trustDomain);
-      builtFrom.set(identity, { trustDomain, instances, config: e, unresolved, model });
+      const authz = authorizationModel(key, authorization, trustDomain);
+      model = buildConfiguredServiceModel(key, record, instances, e?.settings, known, trustDomain, authz);
+      builtFrom.set(identity, { trustDomain, instances, config: e, authorization, unresolved, model });
     }
     services.set(key, model);
     if (model.diagnostics) diagnostics.push(...model.diagnostics);

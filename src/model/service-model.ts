@@ -12,6 +12,7 @@ import { DEFAULT_TRUST_DOMAIN } from '../ca/types.ts';
 import { outboundClusterName, spiffeIdOf } from './names.ts';
 import { normalizeServiceKey, routesFromSettings, type KnownClusters } from './routes-from-settings.ts';
 import type {
+  AuthorizationModel,
   CircuitBreakerModel,
   ClusterModel,
   EndpointModel,
@@ -33,7 +34,8 @@ export function buildServiceModel(key: ServiceKey, record: ServiceRecord, instan
 /**
  * One service's model. `record` is undefined for a service only config names; `known` lists
  * every service of the model with its subsets, to resolve route targets; `trustDomain` names
- * its SPIFFE identity (service account = the service name).
+ * its SPIFFE identity (service account = the service name); `authorization` (see
+ * authorization.ts) is copied over.
  */
 export function buildConfiguredServiceModel(
   key: ServiceKey,
@@ -42,6 +44,7 @@ export function buildConfiguredServiceModel(
   settings: ServiceSettings | undefined,
   known: KnownClusters,
   trustDomain: string = DEFAULT_TRUST_DOMAIN,
+  authorization?: AuthorizationModel,
 ): ServiceModel {
   const s: ServiceSettings = settings ?? {};
   const protocol: Protocol = s.protocol ?? record?.protocol ?? 'http';
@@ -80,6 +83,7 @@ export function buildConfiguredServiceModel(
     mtlsMode: s.mtls?.mode ?? 'DISABLE',
     serviceAccount: name,
     spiffeId: spiffeIdOf(trustDomain, namespace, name),
+    ...(authorization ? { authorization } : {}),
     ...(routes.diagnostics.length > 0 ? { diagnostics: routes.diagnostics } : {}),
   };
 }

@@ -132,6 +132,49 @@ export interface HeaderMutationModel {
   readonly response?: HeaderOperationsModel;
 }
 
+/**
+ * A matcher over the caller's SPIFFE id (the URI SAN of its client certificate, so only mTLS
+ * callers can match): exact, by prefix, or all of several (a source naming more than one field).
+ */
+export type PrincipalModel =
+  | { readonly exact: string }
+  | { readonly prefix: string }
+  | { readonly allOf: readonly PrincipalModel[] };
+
+/** A request path matcher: exact, or by prefix (`/pkg.Service/` for a whole gRPC service). */
+export type PathMatchModel = { readonly exact: string } | { readonly prefix: string };
+
+/** One operation: every present list must match (any element of it); absent lists match anything. */
+export interface PermissionModel {
+  readonly paths?: readonly PathMatchModel[];
+  /** HTTP methods (`:method`); gRPC calls are always POST. */
+  readonly methods?: readonly string[];
+  /** The service port the request arrived for. */
+  readonly ports?: readonly number[];
+}
+
+/** One authorization rule resolved to matchers: it matches when a principal and a permission match. */
+export interface AuthorizationRuleModel {
+  /** `<document id>#<rule index>`: the RBAC policy name, so a denial can be traced to its rule. */
+  readonly name: string;
+  readonly layer: 'platform' | 'team';
+  /** Callers; undefined: any caller (authenticated or not). */
+  readonly principals?: readonly PrincipalModel[];
+  /** Operations; undefined: any request. */
+  readonly permissions?: readonly PermissionModel[];
+}
+
+/**
+ * Who may call a service (Istio-like): any matching deny rule denies; otherwise, when
+ * `hasAllowPolicies`, only a matching allow rule admits (none at all: everyone is denied);
+ * otherwise everything is admitted.
+ */
+export interface AuthorizationModel {
+  readonly deny: readonly AuthorizationRuleModel[];
+  readonly allow: readonly AuthorizationRuleModel[];
+  readonly hasAllowPolicies: boolean;
+}
+
 /** Token bucket on the inbound side: `requestsPerSecond` refill per second, `burst` capacity. */
 export interface RateLimitModel {
   readonly requestsPerSecond: number;
@@ -164,6 +207,8 @@ export interface ServiceModel {
   readonly serviceAccount: string;
   /** `spiffe://<trust domain>/ns/<namespace>/sa/<serviceAccount>`: what callers check the server's SAN against. */
   readonly spiffeId: string;
+  /** Authorization rules guarding the service; absent when it has none (everything admitted). */
+  readonly authorization?: AuthorizationModel;
   /** Config problems found while building (a route target dropped, a fallback taken). */
   readonly diagnostics?: readonly Diagnostic[];
 }
@@ -228,6 +273,11 @@ export interface ProxyView {
   readonly inboundProtocol: Protocol;
   /** Sidecars with an inbound port: the own service's local rate limit. */
   readonly inboundRateLimit?: RateLimitModel;
+  /**
+   * Sidecars with an inbound port and proxyless servers: the own service's authorization rules
+   * (absent when it has none), enforced by RBAC filters on the inbound / server side.
+   */
+  readonly inboundAuthorization?: AuthorizationModel;
   /** Proxyless servers: the listeners to serve (gRFC A36). */
   readonly serverListeners: readonly ServerListenerModel[];
   /**

@@ -16,15 +16,22 @@
  */
 import { serviceKey } from '../registry/types.ts';
 import { contentHash } from '../util/hash.ts';
-import type { MeshModel, ProxyIdentity, ProxyView, ServerListenerModel, ServiceModel } from './types.ts';
+import type { AuthorizationModel, MeshModel, ProxyIdentity, ProxyView, ServerListenerModel, ServiceModel } from './types.ts';
 
 /**
  * The view of `model` for the proxy `identity`. Pure: equal inputs give equal views and keys.
  * `unregisteredMtls` is the effective mTLS mode of the proxy's own service when that service is
  * not in the model yet (a proxyless server connects before it is registered): its first Listener
  * must already carry the right TLS, because grpc-js-xds cannot switch a server Listener to TLS.
+ * `unregisteredAuthorization` likewise (from `authorizationModel` over the config's rules), so
+ * such a server is never served unguarded.
  */
-export function viewFor(model: MeshModel, identity: ProxyIdentity, unregisteredMtls?: ServiceModel['mtlsMode']): ProxyView {
+export function viewFor(
+  model: MeshModel,
+  identity: ProxyIdentity,
+  unregisteredMtls?: ServiceModel['mtlsMode'],
+  unregisteredAuthorization?: AuthorizationModel,
+): ProxyView {
   const ownKey = identity.service === '' ? '' : serviceKey(identity.service, identity.namespace);
   const dependencies = ownKey === '' ? undefined : model.services.get(ownKey)?.dependencies;
   const visibleServices = visible(model, dependencies);
@@ -34,6 +41,9 @@ export function viewFor(model: MeshModel, identity: ProxyIdentity, unregisteredM
       : [];
   const own = ownKey === '' ? undefined : model.services.get(ownKey);
   const rateLimit = identity.kind === 'sidecar' && identity.port > 0 ? own?.rateLimit : undefined;
+  // Only views that serve inbound traffic carry (and so are keyed by) the rules guarding it.
+  const serves = (identity.kind === 'sidecar' && identity.port > 0) || serverListeners.length > 0;
+  const authorization = serves ? (own ? own.authorization : unregisteredAuthorization) : undefined;
   const body: Omit<ProxyView, 'key'> = {
     kind: identity.kind,
     namespace: identity.namespace,
@@ -43,6 +53,7 @@ export function viewFor(model: MeshModel, identity: ProxyIdentity, unregisteredM
     inboundPort: identity.kind === 'sidecar' ? identity.port : 0,
     inboundProtocol: identity.protocol,
     ...(rateLimit ? { inboundRateLimit: rateLimit } : {}),
+    ...(authorization ? { inboundAuthorization: authorization } : {}),
     serverListeners,
     // Only the verified identity enters the view; the join token never does (it is a secret and
     // proxies of one identity holding different tokens must share one view).

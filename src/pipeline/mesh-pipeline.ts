@@ -12,6 +12,7 @@ import type { MeshModel, ProxyIdentity, ProxyView, ServiceModel } from '../model
 import { viewFor } from '../model/view.ts';
 import type { CertificateSource, IdentityVerifier } from '../ca/types.ts';
 import type { ConfigLookup } from '../config/types.ts';
+import { authorizationModel } from '../model/authorization.ts';
 import { spiffeIdOf } from '../model/names.ts';
 import type { RegistryChange, RegistrySnapshot, ServiceKey } from '../registry/types.ts';
 import { formatDiagnostic, type Diagnostic } from '../util/errors.ts';
@@ -254,11 +255,17 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
     }
   }
 
-  /** The proxy's view; for an own service not registered yet, its mTLS mode comes from config. */
+  /** The proxy's view; for an own service not registered yet, its mTLS mode and authorization come from config. */
   function viewOf(identity: ProxyIdentity): ProxyView {
     const ownKey = identity.service === '' ? '' : `${identity.service}.${identity.namespace}`;
     if (ownKey === '' || model.services.has(ownKey) || !options.config) return viewFor(model, identity);
-    return viewFor(model, identity, options.config.lookup().forService(ownKey).settings.mtls?.mode);
+    const lookup = options.config.lookup();
+    return viewFor(
+      model,
+      identity,
+      lookup.forService(ownKey).settings.mtls?.mode,
+      authorizationModel(ownKey, lookup.authorizationFor(ownKey), model.trustDomain),
+    );
   }
 
   /** The identity with `spiffeId` set when its join token proves exactly this workload's identity. */

@@ -22,6 +22,13 @@ export interface BootstrapOptions {
   readonly labels?: Readonly<Record<string, string>>;
   /** Envoy admin port on 127.0.0.1 (sidecars only). */
   readonly adminPort?: number;
+  /** Reach Trellis' xDS server over TLS, verifying its certificate against this CA bundle file. */
+  readonly xdsTls?: XdsTlsOptions;
+}
+
+/** ADS over TLS: the trust bundle (PEM file) that verifies the xDS server's certificate. */
+export interface XdsTlsOptions {
+  readonly caCertificateFile: string;
 }
 
 function splitHostPort(address: string): { host: string; port: number } {
@@ -54,6 +61,28 @@ function node(options: BootstrapOptions, kind: 'sidecar' | 'proxyless'): Record<
   };
 }
 
+const UPSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+
+/**
+ * The trellis_xds cluster's TLS: chain checked against the bundle file and the SAN against the
+ * host dialled (Envoy checks no host name unless told), SNI for a DNS name.
+ */
+function xdsTransportSocket(tls: XdsTlsOptions, host: string, isIp: boolean): Record<string, unknown> {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': UPSTREAM_TLS,
+      ...(isIp ? {} : { sni: host }),
+      common_tls_context: {
+        validation_context: {
+          trusted_ca: { filename: tls.caCertificateFile },
+          match_typed_subject_alt_names: [{ san_type: isIp ? 'IP_ADDRESS' : 'DNS', matcher: { exact: host } }],
+        },
+      },
+    },
+  };
+}
+
 /** An Envoy v3 bootstrap, a plain object in the codec's conventions (`envoyBootstrapJson` for files). */
 export function envoyBootstrap(options: BootstrapOptions): Record<string, unknown> {
   const { host, port } = splitHostPort(options.xdsAddress);
@@ -77,6 +106,7 @@ export function envoyBootstrap(options: BootstrapOptions): Record<string, unknow
           name: 'trellis_xds',
           type: isIp ? 'STATIC' : 'STRICT_DNS',
           connect_timeout: { seconds: 1 },
+          ...(options.xdsTls ? { transport_socket: xdsTransportSocket(options.xdsTls, host, isIp) } : {}),
           typed_extension_protocol_options: {
             'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
               '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
@@ -99,11 +129,19 @@ export function envoyBootstrapJson(options: BootstrapOptions): unknown {
   return toProto3Json('envoy.config.bootstrap.v3.Bootstrap', envoyBootstrap(options));
 }
 
-/** The gRPC xDS bootstrap JSON for proxyless clients and xDS-enabled servers. */
+/**
+ * The gRPC xDS bootstrap JSON for proxyless clients and xDS-enabled servers. With `xdsTls` the
+ * only channel_creds is `tls` (gRFC A65): no insecure fallback, so a client that lacks `tls`
+ * (grpc-js-xds 1.14 supports only insecure and google_default) refuses the bootstrap rather
+ * than fetching keys in the clear.
+ */
 export function grpcBootstrap(options: BootstrapOptions): Record<string, unknown> {
   splitHostPort(options.xdsAddress);
+  const channelCreds = options.xdsTls
+    ? [{ type: 'tls', config: { ca_certificate_file: options.xdsTls.caCertificateFile } }]
+    : [{ type: 'insecure' }];
   return {
-    xds_servers: [{ server_uri: options.xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    xds_servers: [{ server_uri: options.xdsAddress, channel_creds: channelCreds, server_features: ['xds_v3'] }],
     // The gRPC bootstrap is plain JSON (not the codec form): metadata is a JSON object.
     node: { ...node(options, 'proxyless'), metadata: nodeMetadata(options, 'proxyless') },
     server_listener_resource_name_template: 'grpc/server?xds.resource.listening_address=%s',

@@ -31,6 +31,8 @@ export interface AgentOptions {
   readonly rsa: boolean;
   readonly once: boolean;
   readonly nodeId?: string;
+  /** The xDS server speaks TLS (`trellis serve --xds-tls`): the bootstrap trusts bundle.pem for it. */
+  readonly xdsTls?: boolean;
   /** Progress lines (never secrets). */
   readonly out: (line: string) => void;
   /** Stops the renewal loop. */
@@ -137,12 +139,13 @@ export async function writeAtomic(path: string, content: string, mode: number): 
 }
 
 /** The gRPC bootstrap (as `trellis bootstrap --grpc`) plus the `default` file_watcher provider. */
-export function agentBootstrap(options: Pick<AgentOptions, 'service' | 'namespace' | 'xdsAddress' | 'nodeId'>, outDir: string): Record<string, unknown> {
+export function agentBootstrap(options: Pick<AgentOptions, 'service' | 'namespace' | 'xdsAddress' | 'nodeId' | 'xdsTls'>, outDir: string): Record<string, unknown> {
   return {
     ...grpcBootstrap({
       service: options.service,
       namespace: options.namespace,
       xdsAddress: options.xdsAddress,
+      ...(options.xdsTls ? { xdsTls: { caCertificateFile: join(outDir, BUNDLE_FILE) } } : {}),
       nodeId: options.nodeId ?? `proxyless~${hostname()}-${randomBytes(3).toString('hex')}~${options.service}.${options.namespace}`,
     }),
     certificate_providers: {
@@ -174,7 +177,7 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export const agentCommand: Command = {
   summary: 'keep a proxyless gRPC workload\'s certificate, key and bundle fresh in files, and write its xDS bootstrap',
-  usage: 'trellis agent --service NAME --namespace NS --token JOIN_TOKEN --out DIR [--service-account SA] [--once] [--xds HOST:PORT] [--rsa] [--node-id ID] [--server URL]',
+  usage: 'trellis agent --service NAME --namespace NS --token JOIN_TOKEN --out DIR [--service-account SA] [--once] [--xds HOST:PORT] [--rsa] [--node-id ID] [--server URL] [--xds-tls]',
   options: {
     server: { type: 'string' },
     data: { type: 'string' },
@@ -187,6 +190,7 @@ export const agentCommand: Command = {
     xds: { type: 'string' },
     rsa: { type: 'boolean' },
     'node-id': { type: 'string' },
+    'xds-tls': { type: 'boolean' },
   },
   async run(values, out) {
     const service = str(values, 'service');
@@ -208,6 +212,7 @@ export const agentCommand: Command = {
       await runAgent({
         context, service, namespace: str(values, 'namespace') ?? 'default', serviceAccount: str(values, 'service-account') ?? service,
         joinToken, outDir, xdsAddress, rsa: values['rsa'] === true, once: values['once'] === true, out, signal: controller.signal,
+        xdsTls: values['xds-tls'] === true,
         ...(nodeId === undefined ? {} : { nodeId }),
       });
     } finally {

@@ -1,5 +1,6 @@
 /** `trellis bootstrap`: prints an Envoy bootstrap (YAML) or, with --grpc, the gRPC xDS bootstrap (JSON). */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { stringify } from 'yaml';
 import { envoyBootstrapJson, grpcBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
@@ -11,7 +12,7 @@ import { parseHostPort } from './serve.ts';
 export const bootstrapCommand: Command = {
   summary: 'print an Envoy bootstrap (YAML) for a sidecar, or with --grpc a gRPC xDS bootstrap (JSON)',
   usage:
-    'trellis bootstrap --service NAME [--namespace NS] [--grpc] [--xds HOST:PORT] [--node-id ID] [--address IP] [--port N] [--protocol P] [--region R] [--zone Z] [--label k=v]... [--admin-port N]',
+    'trellis bootstrap --service NAME [--namespace NS] [--grpc] [--xds HOST:PORT] [--node-id ID] [--address IP] [--port N] [--protocol P] [--region R] [--zone Z] [--label k=v]... [--admin-port N] [--xds-tls [--xds-ca BUNDLE_PEM]]',
   options: {
     service: { type: 'string' },
     namespace: { type: 'string' },
@@ -25,6 +26,8 @@ export const bootstrapCommand: Command = {
     zone: { type: 'string' },
     label: { type: 'string', multiple: true },
     'admin-port': { type: 'string' },
+    'xds-tls': { type: 'boolean' },
+    'xds-ca': { type: 'string' },
     data: { type: 'string' },
   },
   async run(values, out) {
@@ -49,6 +52,10 @@ export const bootstrapCommand: Command = {
       if (!Number.isInteger(value) || value < 1 || value > 65535) throw new UsageError(`--${key} must be a port number (1-65535)`);
       return value;
     };
+    // ADS over TLS: verify the server against the trust bundle (default ./bundle.pem, made absolute
+    // because the workload may start elsewhere).
+    if (get('xds-ca') !== undefined && values['xds-tls'] !== true) throw new UsageError('--xds-ca needs --xds-tls');
+    const xdsTls = values['xds-tls'] === true ? { caCertificateFile: resolve(get('xds-ca') ?? 'bundle.pem') } : undefined;
     const options: BootstrapOptions = {
       service,
       namespace: get('namespace') ?? 'default',
@@ -63,6 +70,7 @@ export const bootstrapCommand: Command = {
         region: get('region'),
         zone: get('zone'),
         adminPort: numberFlag('admin-port'),
+        xdsTls,
       }),
       labels,
     };

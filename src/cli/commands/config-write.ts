@@ -72,6 +72,10 @@ export function formatDiff(body: Json): string {
     for (const change of asArray(service['settings'])) {
       lines.push(`  ${String(change['path'])}: ${show(change, 'before')} -> ${show(change, 'after')}`);
     }
+    if (typeof service['authorization'] === 'string') {
+      lines.push('  authorization:');
+      for (const line of service['authorization'].split('\n')) if (line !== '') lines.push(`    ${line}`);
+    }
     for (const resource of asArray(service['envoy'])) {
       lines.push(`  ${String(resource['op'])} ${String(resource['typeUrl'])} ${String(resource['name'])}`);
       for (const line of String(resource['diff'] ?? '').split('\n')) if (line !== '') lines.push(`    ${line}`);

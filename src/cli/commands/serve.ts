@@ -1,4 +1,6 @@
 /** `trellis serve`: runs the control plane until SIGINT/SIGTERM. */
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { DEFAULT_OPTIONS, startTrellis } from '../../main.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
 
@@ -13,7 +15,7 @@ export function parseHostPort(text: string, flag: string): { host: string; port:
 
 export const serveCommand: Command = {
   summary: 'run the control plane (xDS on 127.0.0.1:18000, HTTP API on 127.0.0.1:18001)',
-  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--config-dir DIR] [--proxy-grace 30s] [--trust-domain TD] [--ca-cert PEM --ca-key PEM [--ca-chain PEM]]',
+  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--config-dir DIR] [--proxy-grace 30s] [--trust-domain TD] [--ca-cert PEM --ca-key PEM [--ca-chain PEM]] [--xds-tls [--xds-tls-name NAME]...]',
   options: {
     xds: { type: 'string' },
     api: { type: 'string' },
@@ -25,6 +27,8 @@ export const serveCommand: Command = {
     'ca-key': { type: 'string' },
     'ca-chain': { type: 'string' },
     'proxy-grace': { type: 'string' },
+    'xds-tls': { type: 'boolean' },
+    'xds-tls-name': { type: 'string', multiple: true },
   },
   async run(values, out) {
     const xds = parseHostPort(typeof values['xds'] === 'string' ? values['xds'] : `${DEFAULT_OPTIONS.xdsHost}:${DEFAULT_OPTIONS.xdsPort}`, 'xds');
@@ -43,6 +47,7 @@ export const serveCommand: Command = {
       ...(typeof values['config-dir'] === 'string' ? { configDir: values['config-dir'] } : {}),
       ...(typeof values['trust-domain'] === 'string' ? { trustDomain: values['trust-domain'] } : {}),
       ...caFiles(values),
+      ...xdsTls(values, xds.host),
     });
     out(`Trellis listening: xDS ${trellis.xdsAddress}, API ${trellis.apiUrl}`);
     if (trellis.newAdminToken) out('An admin token was created in the data folder (admin.token); the CLI reads it from there.');
@@ -64,6 +69,38 @@ function parseGrace(text: string): number {
   if (!match?.[1]) throw new UsageError(`--proxy-grace takes a duration like 500ms, 30s or 2m, got "${text}"`);
   const factor = match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000;
   return Number(match[1]) * factor;
+}
+
+/** DNS names and IP addresses a serving certificate names (SANs), beside its SPIFFE id. */
+export interface XdsTlsNames {
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+}
+
+/**
+ * The SANs of the xDS serving certificate: `localhost` and the listening host, or for a wildcard
+ * host (0.0.0.0, ::) the loopback addresses and this machine's name; plus the names given.
+ */
+export function xdsServingNames(listenHost: string, extra: readonly string[], machineName = hostname()): XdsTlsNames {
+  const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
+  const names = ['localhost', ...(wildcard ? ['127.0.0.1', '::1', machineName] : [listenHost]), ...extra];
+  const unique = [...new Set(names.filter((n) => n !== ''))];
+  return { dnsNames: unique.filter((n) => isIP(n) === 0), ipAddresses: unique.filter((n) => isIP(n) !== 0) };
+}
+
+/** --xds-tls: serve ADS/CSDS over TLS with a CA-issued certificate (--xds-tls-name adds SANs). */
+function xdsTls(values: FlagValues, listenHost: string): { xdsTls?: XdsTlsNames } {
+  const extra = Array.isArray(values['xds-tls-name']) ? values['xds-tls-name'].filter((e): e is string => typeof e === 'string') : [];
+  if (values['xds-tls'] !== true) {
+    if (extra.length > 0) throw new UsageError('--xds-tls-name needs --xds-tls');
+    return {};
+  }
+  for (const name of extra) {
+    if (isIP(name) === 0 && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(name)) {
+      throw new UsageError(`--xds-tls-name takes a DNS name or an IP address, got "${name}"`);
+    }
+  }
+  return { xdsTls: xdsServingNames(listenHost, extra) };
 }
 
 /** --ca-cert and --ca-key go together (a root or intermediate Trellis signs with). */

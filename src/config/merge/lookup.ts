@@ -3,7 +3,8 @@
  * memoized, so the model build asks per service and unchanged services keep object identity.
  */
 import type { ServiceKey } from '../../registry/types.ts';
-import type { ConfigLookup, ConfigSnapshot, EffectiveServiceConfig } from '../types.ts';
+import type { ConfigLookup, ConfigSnapshot, EffectiveAuthorization, EffectiveServiceConfig } from '../types.ts';
+import { authorizationPoliciesFor, effectiveAuthorization } from './authorization.ts';
 import { layersFor, mergeLayers, type LayerInput } from './merge.ts';
 import { indexSnapshot } from './scope.ts';
 
@@ -13,8 +14,14 @@ interface Memo {
   readonly effective: EffectiveServiceConfig;
 }
 
+interface AuthMemo {
+  readonly inputs: readonly unknown[];
+  readonly effective: EffectiveAuthorization;
+}
+
 // Per lookup, what it computed: lets the next revision's lookup reuse unchanged results.
 const memos = new WeakMap<ConfigLookup, Map<ServiceKey, Memo>>();
+const authMemos = new WeakMap<ConfigLookup, Map<ServiceKey, AuthMemo>>();
 
 function inputsOf(layers: readonly LayerInput[]): unknown[] {
   return layers.map((l) => l.origin?.doc ?? l.settings);
@@ -28,12 +35,15 @@ function sameInputs(a: readonly unknown[], b: readonly unknown[]): boolean {
  * A lookup over `snapshot`. forService returns the same object for the same key every time; with
  * `previous` (the lookup of an earlier revision), a service whose contributing documents are the
  * same objects as then also gets the previous object back. configuredServices() lists the keys
- * that have a ServiceConfig, sorted.
+ * that have a ServiceConfig, sorted. authorizationFor is memoized and reused the same way (same
+ * guarding AuthorizationPolicy objects → the previous EffectiveAuthorization object).
  */
 export function createConfigLookup(snapshot: ConfigSnapshot, previous?: ConfigLookup): ConfigLookup {
   const index = indexSnapshot(snapshot);
   const memo = new Map<ServiceKey, Memo>();
   const before = previous === undefined ? undefined : memos.get(previous);
+  const authMemo = new Map<ServiceKey, AuthMemo>();
+  const authBefore = previous === undefined ? undefined : authMemos.get(previous);
   const configured = [...index.services.keys()].sort();
   const lookup: ConfigLookup = {
     revision: snapshot.revision,
@@ -48,7 +58,17 @@ export function createConfigLookup(snapshot: ConfigSnapshot, previous?: ConfigLo
       memo.set(key, { inputs, effective });
       return effective;
     },
+    authorizationFor(key: ServiceKey): EffectiveAuthorization {
+      const hit = authMemo.get(key);
+      if (hit !== undefined) return hit.effective;
+      const policies = authorizationPoliciesFor(key, index);
+      const old = authBefore?.get(key);
+      const effective = old !== undefined && sameInputs(old.inputs, policies) ? old.effective : effectiveAuthorization(policies);
+      authMemo.set(key, { inputs: policies, effective });
+      return effective;
+    },
   };
   memos.set(lookup, memo);
+  authMemos.set(lookup, authMemo);
   return lookup;
 }

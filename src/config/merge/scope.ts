@@ -2,7 +2,7 @@
  * Which PlatformPolicies apply to a service, and in which order they layer (widest scope first).
  */
 import { serviceKey, type ServiceKey } from '../../registry/types.ts';
-import type { ConfigSnapshot, PlatformPolicyDocument, PolicyScope, ServiceConfigDocument } from '../types.ts';
+import type { AuthorizationPolicyDocument, ConfigSnapshot, PlatformPolicyDocument, PolicyScope, ServiceConfigDocument } from '../types.ts';
 
 /** Scope width: mesh-wide < listed namespaces < listed services (higher is narrower, layers later). */
 export const ScopeRank = { mesh: 0, namespace: 1, service: 2 } as const;
@@ -28,7 +28,11 @@ function isMesh(scope: PolicyScope): boolean {
  * Without a key: the narrowest clause the policy declares (undefined for an empty scope).
  */
 export function scopeRank(policy: PlatformPolicyDocument, key?: ServiceKey): ScopeRankValue | undefined {
-  const scope = scopeOf(policy);
+  return rankInScope(scopeOf(policy), key);
+}
+
+/** scopeRank for a bare scope (what AuthorizationPolicy platform scopes use). */
+export function rankInScope(scope: PolicyScope, key?: ServiceKey): ScopeRankValue | undefined {
   if (key === undefined) {
     if ((scope.services?.length ?? 0) > 0) return ScopeRank.service;
     if (isMesh(scope)) return (scope.namespaces?.length ?? 0) > 1 ? ScopeRank.namespace : ScopeRank.mesh;
@@ -44,6 +48,11 @@ export function scopeRank(policy: PlatformPolicyDocument, key?: ServiceKey): Sco
 /** True when `policy`'s scope covers `key` (mesh, its namespace, or the key itself). */
 export function policyApplies(policy: PlatformPolicyDocument, key: ServiceKey): boolean {
   return scopeRank(policy, key) !== undefined;
+}
+
+/** True when `scope` covers `key` (mesh, its namespace, or the key itself). */
+export function scopeCovers(scope: PolicyScope, key: ServiceKey): boolean {
+  return rankInScope(scope, key) !== undefined;
 }
 
 /** True when some service could be covered by both scopes. */
@@ -88,15 +97,22 @@ export interface SnapshotIndex {
   readonly revision: number;
   readonly services: ReadonlyMap<ServiceKey, ServiceConfigDocument>;
   readonly policies: readonly PlatformPolicyDocument[];
+  /** Every AuthorizationPolicy (platform and team), sorted by id. */
+  readonly authorizations: readonly AuthorizationPolicyDocument[];
 }
 
 /** Indexes a snapshot. If two ServiceConfigs name one service (a parse error), the smallest id wins. */
 export function indexSnapshot(snapshot: ConfigSnapshot): SnapshotIndex {
   const services = new Map<ServiceKey, ServiceConfigDocument>();
   const policies: PlatformPolicyDocument[] = [];
+  const authorizations: AuthorizationPolicyDocument[] = [];
   for (const doc of snapshot.documents.values()) {
     if (doc.kind === 'PlatformPolicy') {
       policies.push(doc);
+      continue;
+    }
+    if (doc.kind === 'AuthorizationPolicy') {
+      authorizations.push(doc);
       continue;
     }
     const key = serviceKey(doc.name, doc.namespace);
@@ -104,5 +120,6 @@ export function indexSnapshot(snapshot: ConfigSnapshot): SnapshotIndex {
     if (existing === undefined || compare(doc.id, existing.id) < 0) services.set(key, doc);
   }
   policies.sort((a, b) => compare(a.id, b.id));
-  return { revision: snapshot.revision, services, policies };
+  authorizations.sort((a, b) => compare(a.id, b.id));
+  return { revision: snapshot.revision, services, policies, authorizations };
 }

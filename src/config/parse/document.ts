@@ -4,6 +4,7 @@ import type { ConfigDocument, ConfigKind, SourceRef } from '../types.ts';
 import type { Diagnostic } from '../../util/errors.ts';
 import { collectingChecker, describeValue, readDnsLabel, readEnum, readObject, isRecord } from './checker.ts';
 import { lineOf, renderPath } from './paths.ts';
+import { readAuthorizationSpec } from './authorization.ts';
 import { readPolicySpec } from './policy.ts';
 import { readSettings } from './settings.ts';
 import type { YamlDocument } from './yaml-source.ts';
@@ -43,7 +44,7 @@ export function validateDocument(file: string, yaml: YamlDocument): DocumentResu
   if (top['spec'] === undefined) c.fail([], 'spec is required');
   if (kind === undefined || top['metadata'] === undefined) return finish();
 
-  const metadataFields = kind === 'ServiceConfig' ? ['name', 'namespace'] : ['name'];
+  const metadataFields = kind === 'PlatformPolicy' ? ['name'] : ['name', 'namespace'];
   const forbidden: Record<string, string> = kind === 'PlatformPolicy'
     ? { namespace: 'a PlatformPolicy has no namespace; choose where it applies with spec.scope.namespaces' }
     : {};
@@ -53,8 +54,12 @@ export function validateDocument(file: string, yaml: YamlDocument): DocumentResu
   const name = readDnsLabel(c, metadata['name'], ['metadata', 'name'], 'metadata.name');
   const namespace = kind === 'ServiceConfig'
     ? metadata['namespace'] === undefined ? 'default' : readDnsLabel(c, metadata['namespace'], ['metadata', 'namespace'], 'metadata.namespace')
-    : undefined;
-  if (name === undefined || (kind === 'ServiceConfig' && namespace === undefined)) return finish();
+    : kind === 'AuthorizationPolicy' && metadata['namespace'] !== undefined
+      ? readDnsLabel(c, metadata['namespace'], ['metadata', 'namespace'], 'metadata.namespace')
+      : undefined;
+  // An AuthorizationPolicy without a namespace is cluster-scoped; one with an invalid namespace has no id.
+  const badNamespace = (kind === 'ServiceConfig' || (kind === 'AuthorizationPolicy' && metadata['namespace'] !== undefined)) && namespace === undefined;
+  if (name === undefined || badNamespace) return finish();
   const id = documentId(kind, name, namespace);
   if (top['spec'] === undefined) return finish(undefined, id);
   const base = { id, name, source, lines: yaml.lines, raw: yaml.raw };
@@ -67,6 +72,11 @@ export function validateDocument(file: string, yaml: YamlDocument): DocumentResu
     }
     const spec = readSettings(c, top['spec'], ['spec'], { kind: 'service', selfKey: `${name}.${ns}` });
     return finish(spec === undefined ? undefined : { ...base, kind, namespace: ns, spec }, id);
+  }
+  if (kind === 'AuthorizationPolicy') {
+    const spec = readAuthorizationSpec(c, top['spec'], ['spec'], namespace === undefined ? {} : { namespace });
+    if (spec === undefined) return finish(undefined, id);
+    return finish(namespace === undefined ? { ...base, kind, spec } : { ...base, kind, namespace, spec }, id);
   }
   const spec = readPolicySpec(c, top['spec'], ['spec']);
   return finish(spec === undefined ? undefined : { ...base, kind, spec }, id);

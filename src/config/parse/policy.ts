@@ -21,7 +21,8 @@ export function readPolicySpec(c: Checker, value: unknown, path: Path): Platform
   return compact<PlatformPolicySpec>({ scope, defaults, overrides, bounds });
 }
 
-function readScope(c: Checker, value: unknown, path: Path): PolicyScope | undefined {
+/** A policy scope (`namespaces` and/or `services`); shared with AuthorizationPolicy. */
+export function readScope(c: Checker, value: unknown, path: Path): PolicyScope | undefined {
   if (value === undefined) return undefined;
   const o = readObject(c, value, path, ['namespaces', 'services'], 'a policy scope');
   if (o === undefined) return undefined;

@@ -1,6 +1,6 @@
 /**
  * Cross-document checks: every service a document names must exist (in the registry or as a
- * ServiceConfig), and a subset of another service must be defined by that service's ServiceConfig.
+ * ServiceConfig; AuthorizationPolicy targets and `from` services too), and a subset of another service must be defined by that service's ServiceConfig.
  */
 import type { ServiceKey } from '../../registry/types.ts';
 import type { Diagnostic } from '../../util/errors.ts';
@@ -67,7 +67,16 @@ function checkDocument(
     settings(doc.spec, ['spec'], `${doc.name}.${doc.namespace}`);
     return;
   }
-  doc.spec.scope.services?.forEach((key, i) => service(key, ['spec', 'scope', 'services', i]));
+  doc.spec.scope?.services?.forEach((key, i) => service(key, ['spec', 'scope', 'services', i]));
+  if (doc.kind === 'AuthorizationPolicy') {
+    if (doc.namespace !== undefined && doc.spec.target !== undefined) {
+      service(`${doc.spec.target.service}.${doc.namespace}`, ['spec', 'target', 'service']);
+    }
+    doc.spec.rules.forEach((rule, r) => rule.from?.forEach((source, f) => {
+      if (source.service !== undefined) service(source.service, ['spec', 'rules', r, 'from', f, 'service']);
+    }));
+    return;
+  }
   settings(doc.spec.defaults, ['spec', 'defaults'], undefined);
   settings(doc.spec.overrides, ['spec', 'overrides'], undefined);
 }

@@ -7,7 +7,7 @@ import { serviceKey } from '../../registry/types.ts';
 import { formatDiagnostic, type Diagnostic } from '../../util/errors.ts';
 import { checkBounds } from '../merge/index.ts';
 import { checkReferences } from '../parse/index.ts';
-import type { ConfigDocument, ConfigSnapshot, ServiceConfigDocument } from '../types.ts';
+import type { AuthorizationPolicyDocument, ConfigDocument, ConfigSnapshot, ServiceConfigDocument } from '../types.ts';
 import type { DocumentWrite } from './types.ts';
 
 /** Registry services plus every service a ServiceConfig in `snapshot` declares. */
@@ -60,7 +60,8 @@ export function referencedServices(doc: ServiceConfigDocument): Map<ServiceKey, 
 
 /**
  * Documents other than the service's own ServiceConfig that name `key`: ServiceConfigs that
- * depend on, route to or mirror to it, and policies scoped to it. Each as a diagnostic at the
+ * depend on, route to or mirror to it, policies scoped to it, and AuthorizationPolicies that
+ * target it or name it as a caller. Each as a diagnostic at the
  * referring document's line.
  */
 export function referrersOf(snapshot: ConfigSnapshot, key: ServiceKey, ownId: string): Diagnostic[] {
@@ -70,8 +71,9 @@ export function referrersOf(snapshot: ConfigSnapshot, key: ServiceKey, ownId: st
     let field: string | undefined;
     if (doc.kind === 'ServiceConfig') field = referencedServices(doc).get(key);
     else {
-      const index = doc.spec.scope.services?.indexOf(key) ?? -1;
+      const index = doc.spec.scope?.services?.indexOf(key) ?? -1;
       if (index >= 0) field = `spec.scope.services[${index}]`;
+      else if (doc.kind === 'AuthorizationPolicy') field = authorizationReference(doc, key);
     }
     if (field === undefined) continue;
     const line = doc.lines[field] ?? doc.source.line;
@@ -80,10 +82,24 @@ export function referrersOf(snapshot: ConfigSnapshot, key: ServiceKey, ownId: st
   return found;
 }
 
+/** Where an AuthorizationPolicy names `key` (its target, or a `from` service), if it does. */
+function authorizationReference(doc: AuthorizationPolicyDocument, key: ServiceKey): string | undefined {
+  if (doc.namespace !== undefined && doc.spec.target !== undefined && serviceKey(doc.spec.target.service, doc.namespace) === key) {
+    return 'spec.target.service';
+  }
+  for (const [r, rule] of doc.spec.rules.entries()) {
+    const f = rule.from?.findIndex((source) => source.service === key) ?? -1;
+    if (f >= 0) return `spec.rules[${r}].from[${f}].service`;
+  }
+  return undefined;
+}
+
+/** What writing `doc` touches, for permits: namespaced kinds carry their namespace. */
 export function documentWrite(doc: ConfigDocument): DocumentWrite {
-  return doc.kind === 'ServiceConfig'
-    ? { id: doc.id, kind: doc.kind, name: doc.name, namespace: doc.namespace }
-    : { id: doc.id, kind: doc.kind, name: doc.name };
+  if (doc.kind === 'PlatformPolicy') return { id: doc.id, kind: doc.kind, name: doc.name };
+  return doc.namespace === undefined
+    ? { id: doc.id, kind: doc.kind, name: doc.name }
+    : { id: doc.id, kind: doc.kind, name: doc.name, namespace: doc.namespace };
 }
 
 /** The write a document id stands for (for deletes of documents no longer at hand). */
@@ -91,6 +107,8 @@ export function writeFromId(id: string): DocumentWrite | undefined {
   const parts = id.split('/');
   if (parts[0] === 'ServiceConfig' && parts.length === 3) return { id, kind: 'ServiceConfig', namespace: parts[1] ?? '', name: parts[2] ?? '' };
   if (parts[0] === 'PlatformPolicy' && parts.length === 2) return { id, kind: 'PlatformPolicy', name: parts[1] ?? '' };
+  if (parts[0] === 'AuthorizationPolicy' && parts.length === 2) return { id, kind: 'AuthorizationPolicy', name: parts[1] ?? '' };
+  if (parts[0] === 'AuthorizationPolicy' && parts.length === 3) return { id, kind: 'AuthorizationPolicy', namespace: parts[1] ?? '', name: parts[2] ?? '' };
   return undefined;
 }
 

@@ -9,6 +9,7 @@ import { serviceKey } from '../../registry/types.ts';
 import { createSerialQueue } from '../../registry/serial-queue.ts';
 import { TrellisError, type Diagnostic } from '../../util/errors.ts';
 import { explainService, formatExplain, mergeService } from '../merge/index.ts';
+import { explainAuthorization, explainDecision } from './explain-authorization.ts';
 import { parseConfigFiles } from '../parse/index.ts';
 import type { ConfigListener, ConfigStore } from '../store/config-store.ts';
 import { applyToSnapshot, computeChanges, type ConfigAction, type RevisionRecord } from '../store/records.ts';
@@ -18,7 +19,9 @@ import { diffDocuments, diffServices } from './diff.ts';
 import type {
   ApplyOptions,
   ConfigFile,
+  DecisionExplain,
   DiffResult,
+  ExplainRequest,
   ExplainResult,
   PreviewEnvoy,
   Rejection,
@@ -33,6 +36,8 @@ export interface ConfigServiceOptions {
   readonly knownServices: () => Iterable<ServiceKey>;
   /** Envoy preview for diff and `explain --envoy`; without it those parts are left out. */
   readonly previewEnvoy?: PreviewEnvoy;
+  /** Trust domain of workload SPIFFE ids, for authorization explain (default trellis.local). */
+  readonly trustDomain?: string;
 }
 
 export interface ConfigService {
@@ -50,7 +55,8 @@ export interface ConfigService {
   history(limit: number): Promise<RevisionRecord[]>;
   /** Puts the documents back as they were after `revision`, as a new revision (action restore). */
   restore(revision: number, options: WriteOptions): Promise<WriteResult>;
-  explain(service: ServiceKey, options?: { envoy?: boolean }): Promise<ExplainResult>;
+  /** Effective settings with provenance, the authorization rules, and with `request` the decision for that caller. */
+  explain(service: ServiceKey, options?: { envoy?: boolean; request?: ExplainRequest }): Promise<ExplainResult>;
 }
 
 const reject = (reason: Rejection['reason'], message: string, diagnostics: readonly Diagnostic[] = []): Rejection => ({
@@ -168,13 +174,13 @@ export function createConfigService(options: ConfigServiceOptions): ConfigServic
       const views: StoredDocumentView[] = [];
       for (const doc of store.snapshot().documents.values()) {
         if (kind !== undefined && doc.kind !== kind) continue;
-        if (namespace !== undefined && (doc.kind !== 'ServiceConfig' || doc.namespace !== namespace)) continue;
+        if (namespace !== undefined && (doc.kind === 'PlatformPolicy' || doc.namespace !== namespace)) continue;
         if (name !== undefined && doc.name !== name) continue;
         views.push({
           id: doc.id,
           kind: doc.kind,
           name: doc.name,
-          ...(doc.kind === 'ServiceConfig' ? { namespace: doc.namespace } : {}),
+          ...(doc.kind !== 'PlatformPolicy' && doc.namespace !== undefined ? { namespace: doc.namespace } : {}),
           source: sourceOf(doc),
           raw: doc.raw,
         });
@@ -234,9 +240,20 @@ export function createConfigService(options: ConfigServiceOptions): ConfigServic
       }
       const rows = explainService(mergeService(service, current));
       const text = formatExplain(rows);
-      if (opts.envoy !== true) return { ok: true, service, revision: current.revision, rows, text };
+      const auth = explainAuthorization(current, service);
+      let decision: DecisionExplain | undefined;
+      if (opts.request !== undefined) {
+        const decided = explainDecision(auth.effective, opts.request, knownServiceSet(options.knownServices(), current), options.trustDomain);
+        if (!decided.ok) return decided;
+        decision = decided.explain;
+      }
+      const base = {
+        ok: true as const, service, revision: current.revision, rows, text, authorization: auth.explain,
+        ...(decision === undefined ? {} : { decision }),
+      };
+      if (opts.envoy !== true) return base;
       if (options.previewEnvoy === undefined) return reject('not-found', 'this server has no Envoy preview configured');
-      return { ok: true, service, revision: current.revision, rows, text, envoy: await options.previewEnvoy(current, service) };
+      return { ...base, envoy: await options.previewEnvoy(current, service) };
     },
   };
 }

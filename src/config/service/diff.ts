@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import type { ServiceKey } from '../../registry/types.ts';
-import { mergeService } from '../merge/index.ts';
+import { authorizationIndexed, formatAuthorization, indexSnapshot, mergeService } from '../merge/index.ts';
 import { stableJson } from '../store/records.ts';
 import type { ConfigDocument, ConfigSnapshot } from '../types.ts';
 import { unifiedDiff } from './text-diff.ts';
@@ -76,8 +76,8 @@ export function diffResources(before: EnvoyResources, after: EnvoyResources): Re
 }
 
 /**
- * Effective-settings changes for every service in `services` whose merge differs between the two
- * snapshots, plus the Envoy resource diff of one sidecar of each (when `preview` is given).
+ * Effective-settings changes for every service in `services` whose merge (or authorization
+ * rules) differ between the two snapshots, plus the Envoy resource diff of one sidecar of each (when `preview` is given).
  */
 export async function diffServices(
   current: ConfigSnapshot,
@@ -87,16 +87,20 @@ export async function diffServices(
 ): Promise<ServiceDiff[]> {
   const out: ServiceDiff[] = [];
   let previews = 0;
+  const indexes = [indexSnapshot(current), indexSnapshot(candidate)] as const;
   for (const service of [...new Set(services)].sort()) {
     const settings = diffSettings(mergeService(service, current).settings, mergeService(service, candidate).settings);
-    if (settings.length === 0) continue;
+    const [authBefore, authAfter] = indexes.map((index) => formatAuthorization(authorizationIndexed(service, index)));
+    const authorization = authBefore === authAfter ? undefined : unifiedDiff(`authorization/${service}`, authBefore ?? '', authAfter ?? '');
+    if (settings.length === 0 && authorization === undefined) continue;
+    const base = authorization === undefined ? { service, settings } : { service, settings, authorization };
     if (preview === undefined || previews >= MAX_ENVOY_PREVIEWS) {
-      out.push({ service, settings });
+      out.push(base);
       continue;
     }
     previews += 1;
     const envoy = diffResources(await preview(current, service), await preview(candidate, service));
-    out.push({ service, settings, envoy });
+    out.push({ ...base, envoy });
   }
   return out;
 }

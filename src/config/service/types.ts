@@ -99,6 +99,8 @@ export interface ResourceDiff {
 export interface ServiceDiff {
   readonly service: ServiceKey;
   readonly settings: readonly FieldChange[];
+  /** Unified diff of the authorization rules guarding the service (explain's table); absent when unchanged. */
+  readonly authorization?: string;
   /** Absent when no previewEnvoy was given (or the service was over the preview limit). */
   readonly envoy?: readonly ResourceDiff[];
 }
@@ -115,6 +117,35 @@ export type DiffResult =
     }
   | Rejection;
 
+/** The authorization rules guarding a service, for explain. */
+export interface AuthorizationExplain {
+  readonly hasAllowPolicies: boolean;
+  /** AuthorizationRow[] in evaluation order (DENY first). */
+  readonly rules: unknown;
+  readonly text: string;
+}
+
+/** The decision for one caller (explain `--from`). */
+export interface DecisionExplain {
+  /** The caller as given (`name.namespace` or a SPIFFE id) and its SPIFFE id. */
+  readonly from: string;
+  readonly spiffeId: string;
+  readonly decision: 'ALLOW' | 'DENY';
+  readonly reason: string;
+  /** The deciding rule: policy id, `file:line`, rule index. Absent when no rule matched. */
+  readonly matched?: { readonly document: string; readonly source: string; readonly index: number; readonly action: 'ALLOW' | 'DENY'; readonly layer: 'platform' | 'team' };
+  readonly text: string;
+}
+
+/** A request to decide in explain: the caller and optionally path, method and port. */
+export interface ExplainRequest {
+  /** `name.namespace` or a SPIFFE id. */
+  readonly from: string;
+  readonly path?: string;
+  readonly method?: string;
+  readonly port?: number;
+}
+
 export type ExplainResult =
   | {
       readonly ok: true;
@@ -123,5 +154,7 @@ export type ExplainResult =
       readonly rows: unknown;
       readonly text: string;
       readonly envoy?: EnvoyResources;
+      readonly authorization: AuthorizationExplain;
+      readonly decision?: DecisionExplain;
     }
   | Rejection;

@@ -7,10 +7,11 @@
  * - Server (gRFC A36): `grpc/server?xds.resource.listening_address=<host>:<port>` with `address`
  *   equal to the bind address, one filter chain without filter_chain_match, an inline route
  *   config whose only route carries `non_forwarding_action`; with mTLS (`requireMtls`) the
- *   chain carries the A29 DownstreamTlsContext (provider instance `default`, client cert required).
+ *   chain carries the A29 DownstreamTlsContext (provider instance `default`, client cert required);
+ *   the service's authorization rules become RBAC filters in its HCM (filters/rbac.ts).
  */
 import { isIP } from 'node:net';
-import type { ServerListenerModel, ServiceModel } from '../../model/types.ts';
+import type { AuthorizationModel, ServerListenerModel, ServiceModel } from '../../model/types.ts';
 import { HCM_FILTER_NAME, socketAddress, type EnvoyObject } from './envoy-values.ts';
 import { buildHttpConnectionManager } from './http-connection-manager.ts';
 import { isHttpService } from './routes.ts';
@@ -34,8 +35,11 @@ export function serverListenerName(l: ServerListenerModel): string {
   return `grpc/server?xds.resource.listening_address=${hostPort(l)}`;
 }
 
-/** The A36 server Listener for `l`, requiring mTLS from every client when `requireMtls`. */
-export function buildServerListener(l: ServerListenerModel, requireMtls = false): EnvoyObject {
+/**
+ * The A36 server Listener for `l`, requiring mTLS from every client when `requireMtls`, and
+ * enforcing `authorization` with RBAC filters (gRFC A41) when given.
+ */
+export function buildServerListener(l: ServerListenerModel, requireMtls = false, authorization?: AuthorizationModel): EnvoyObject {
   const name = serverListenerName(l);
   const routeConfig = {
     name: `inbound|${hostPort(l)}`,
@@ -49,7 +53,7 @@ export function buildServerListener(l: ServerListenerModel, requireMtls = false)
     filter_chains: [
       {
         name: 'inbound',
-        filters: [{ name: HCM_FILTER_NAME, typed_config: buildHttpConnectionManager(requireMtls ? 'inbound_mtls' : 'inbound', { routeConfig }, 'server') }],
+        filters: [{ name: HCM_FILTER_NAME, typed_config: buildHttpConnectionManager(requireMtls ? 'inbound_mtls' : 'inbound', { routeConfig }, authorization ? { side: 'server', authorization } : 'server') }],
         ...(requireMtls ? { transport_socket: grpcDownstreamTls() } : {}),
       },
     ],

@@ -7,6 +7,7 @@ import { typed, type EnvoyObject } from './envoy-values.ts';
 import type { HttpFilterContext, HttpFilterEntry, HttpFilterSide } from './filters/context.ts';
 import { faultFilter } from './filters/fault.ts';
 import { localRateLimitFilter } from './filters/local-rate-limit.ts';
+import { rbacAllowFilter, rbacDenyFilter } from './filters/rbac.ts';
 
 export type { HttpFilterContext, HttpFilterEntry, HttpFilterSide } from './filters/context.ts';
 
@@ -17,8 +18,11 @@ const router: HttpFilterEntry = {
   build: () => ({ name: ROUTER_FILTER_NAME, typed_config: typed('envoy.extensions.filters.http.router.v3.Router', {}) }),
 };
 
-/** The ordered filter list: rate limiting first (cheapest rejection), then faults, the router last. */
-export const HTTP_FILTERS: readonly HttpFilterEntry[] = [localRateLimitFilter, faultFilter, router];
+/**
+ * The ordered filter list: rate limiting first (cheapest rejection), then authorization (deny
+ * before allow: any matching deny rule wins), then faults, the router last.
+ */
+export const HTTP_FILTERS: readonly HttpFilterEntry[] = [localRateLimitFilter, rbacDenyFilter, rbacAllowFilter, faultFilter, router];
 
 /** The `http_filters` of an HCM on `side` (a bare side: no per-route or rate-limit filters). */
 export function buildHttpFilters(context: HttpFilterSide | HttpFilterContext): EnvoyObject[] {

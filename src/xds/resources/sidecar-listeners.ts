@@ -6,7 +6,7 @@
  *   warning diagnostic and no listener;
  * - `inbound|<inboundPort>` on 0.0.0.0:15006 (sidecars with an inbound port only): HCM with an
  *   inline route to the inbound cluster for http/grpc (with the local rate limit filter when the
- *   own service sets one), tcp_proxy for tcp. mTLS per mtls-plan.ts: STRICT one filter chain
+ *   own service sets one, and RBAC filters when it has authorization rules), tcp_proxy for tcp. mTLS per mtls-plan.ts: STRICT one filter chain
  *   with the TLS transport socket; PERMISSIVE the TLS inspector and two chains (`mtls` matching
  *   transport_protocol tls, `plaintext` matching raw_buffer); no listener for an unproven STRICT
  *   sidecar.
@@ -104,7 +104,11 @@ function inboundListener(view: ProxyView): EnvoyObject {
                 ],
               },
             },
-            view.inboundRateLimit ? { side: 'inbound', rateLimit: view.inboundRateLimit } : 'inbound',
+            {
+              side: 'inbound',
+              ...(view.inboundRateLimit ? { rateLimit: view.inboundRateLimit } : {}),
+              ...(view.inboundAuthorization ? { authorization: view.inboundAuthorization, applicationPort: view.inboundPort } : {}),
+            },
           ),
         };
   const base = { name, address: socketAddress(ANY_ADDRESS, SIDECAR_PORTS.inbound), traffic_direction: 'INBOUND' };

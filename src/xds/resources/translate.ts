@@ -4,7 +4,9 @@
  *   outbound tcp, inbound), RDS (`outbound_http`);
  * - gateway: as a sidecar without inbound (gateway support is a later issue);
  * - proxyless: CDS, EDS, LDS (api_listeners per service + A36 server listeners), RDS per service.
- * mTLS (clusters' and listeners' transport sockets) follows mtls-plan.ts. Secrets are not made
+ * mTLS (clusters' and listeners' transport sockets) follows mtls-plan.ts; the own service's
+ * authorization rules become RBAC filters on the serving side (filters/rbac.ts,
+ * authorization-plan.ts for what cannot be enforced). Secrets are not made
  * here: the pipeline adds `buildSecrets` (secrets.ts) for proven Envoy proxies, so a rotation
  * rebuilds secrets only. Translation is pure. The result is checked with `checkConsistency`; problems come back as
  * error diagnostics (field `consistency`), and the pipeline refuses such a snapshot.
@@ -18,6 +20,7 @@ import { buildClusterLoadAssignment } from './endpoints.ts';
 import { buildApiListeners, buildServerListener } from './grpc-listeners.ts';
 import { buildOutboundRouteConfig, buildServiceRouteConfig, isHttpService } from './routes.ts';
 import { mtlsWarnings, serverRequiresMtls, upstreamTlsFor } from './mtls-plan.ts';
+import { authorizationWarnings } from './authorization-plan.ts';
 import { buildSidecarListeners } from './sidecar-listeners.ts';
 import type { ClientFlavor } from './envoy-values.ts';
 
@@ -110,7 +113,7 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
     const httpServices = view.visibleServices.filter(isHttpService);
     listeners = [
       ...httpServices.flatMap((service) => memo.apiListeners(service, view.namespace)),
-      ...view.serverListeners.map((l) => named(buildServerListener(l, serverRequiresMtls(view)))),
+      ...view.serverListeners.map((l) => named(buildServerListener(l, serverRequiresMtls(view), view.inboundAuthorization))),
     ];
     routeConfigs = httpServices.map((service) => memo.serviceRoute(service));
   } else {
@@ -122,7 +125,7 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
     routeConfigs = [named(buildOutboundRouteConfig(view))];
   }
 
-  diagnostics.push(...mtlsWarnings(view));
+  diagnostics.push(...mtlsWarnings(view), ...authorizationWarnings(view));
 
   const resources: Record<TypeUrl, ReadonlyArray<NamedResource>> = {
     [TypeUrl.Secret]: [],

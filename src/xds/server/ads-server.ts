@@ -6,7 +6,7 @@ import type { SnapshotSource } from '../cache/types.ts';
 import { createLogger, type Logger } from '../../util/log.ts';
 import { clientStatusResponse, type CsdsStream } from './csds.ts';
 import { createDeltaEngine } from './delta-engine.ts';
-import { createGrpcServer } from './grpc-glue.ts';
+import { createGrpcServer, type ServingTls } from './grpc-glue.ts';
 import type { DeltaRequest, SotwRequest } from './requests.ts';
 import { encodeControlPlane } from './response-wire.ts';
 import { createSotwEngine } from './sotw-engine.ts';
@@ -21,6 +21,8 @@ export interface AdsServerOptions {
   readonly log?: Logger;
   /** Sent as `control_plane.identifier` in every response when set. */
   readonly controlPlaneId?: string;
+  /** Serve ADS and CSDS over TLS with this (renewing) certificate; plaintext when absent. */
+  readonly tls?: ServingTls;
 }
 
 /** A running (or ready to run) ADS server. */
@@ -84,7 +86,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
       }
       return clientStatusResponse(streams, query);
     },
-  });
+  }, options.tls ? { tls: options.tls } : {});
 
   return {
     listen: (host, port) => grpcServer.listen(host, port),

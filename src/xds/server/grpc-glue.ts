@@ -23,6 +23,23 @@ export interface GlueHandlers {
   csds(query: ClientStatusQuery): Uint8Array;
 }
 
+/**
+ * A serving certificate that may change (renewal, root rotation). With it the server speaks TLS
+ * only (no client certificate asked: ADS clients prove who they are with a join token); a new
+ * pair applies to new connections without a restart.
+ */
+export interface ServingTls {
+  current(): { readonly certificateChainPem: string; readonly privateKeyPem: string };
+  /** Subscribes to changes; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/** Options of `createGrpcServer`. */
+export interface GrpcServerOptions {
+  /** Serve TLS with this certificate instead of plaintext. */
+  readonly tls?: ServingTls;
+}
+
 /** A running gRPC server. */
 export interface GrpcServerHandle {
   listen(host: string, port: number): Promise<number>;
@@ -82,9 +99,48 @@ function hostPort(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Creates a gRPC server exposing ADS (SotW and delta) and CSDS through `handlers`. */
-export function createGrpcServer(handlers: GlueHandlers): GrpcServerHandle {
+/**
+ * grpc-js server credentials over a `ServingTls`: its certificate-provider credentials re-create
+ * the secure context whenever the provider reports a new pair.
+ */
+function tlsCredentials(tls: ServingTls): { credentials: grpc.ServerCredentials; stop: () => void } {
+  const listeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
+  const update = (): grpc.experimental.IdentityCertificateUpdate => {
+    const pair = tls.current();
+    return { certificate: Buffer.from(pair.certificateChainPem), privateKey: Buffer.from(pair.privateKeyPem) };
+  };
+  const stop = tls.onChange(() => {
+    const next = update();
+    for (const listener of listeners) listener(next);
+  });
+  const provider: grpc.experimental.CertificateProvider = {
+    addCaCertificateListener: () => undefined,
+    removeCaCertificateListener: () => undefined,
+    addIdentityCertificateListener(listener) {
+      listeners.add(listener);
+      listener(update());
+    },
+    removeIdentityCertificateListener: (listener) => void listeners.delete(listener),
+  };
+  // grpc-js 1.14 takes the identity provider first despite its .d.ts naming (no CA provider: no client certificates).
+  const credentials = grpc.experimental.createCertificateProviderServerCredentials(provider, null, false);
+  // Subscribe now: grpc-js reads the context once at bind and would otherwise miss the first
+  // pair (it subscribes to the provider before registering the server's own watcher).
+  const primer = (): void => undefined;
+  credentials._addWatcher(primer);
+  return {
+    credentials,
+    stop: () => {
+      stop();
+      credentials._removeWatcher(primer);
+    },
+  };
+}
+
+/** Creates a gRPC server exposing ADS (SotW and delta) and CSDS through `handlers`; TLS when `options.tls` is set. */
+export function createGrpcServer(handlers: GlueHandlers, options: GrpcServerOptions = {}): GrpcServerHandle {
   const server = new grpc.Server(SERVER_OPTIONS);
+  const tls = options.tls ? tlsCredentials(options.tls) : undefined;
   const calls = new Set<grpc.ServerDuplexStream<unknown, Uint8Array>>();
 
   const ads =
@@ -158,7 +214,7 @@ export function createGrpcServer(handlers: GlueHandlers): GrpcServerHandle {
   return {
     listen: (host, port) =>
       new Promise((resolve, reject) => {
-        server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (error, bound) => {
+        server.bindAsync(hostPort(host, port), tls?.credentials ?? grpc.ServerCredentials.createInsecure(), (error, bound) => {
           if (error) reject(error);
           else resolve(bound);
         });
@@ -166,6 +222,7 @@ export function createGrpcServer(handlers: GlueHandlers): GrpcServerHandle {
     close: () =>
       new Promise((resolve) => {
         // Tell clients to reconnect elsewhere; then drain, and force after a grace period.
+        tls?.stop();
         for (const call of calls) failCall(call, GrpcCode.UNAVAILABLE, 'control plane shutting down');
         calls.clear();
         const timer = setTimeout(() => {

@@ -7,6 +7,9 @@
  * mTLS inputs: `verifiedTokens` (join token → SPIFFE id) stands in for the pipeline's token
  * verification (a node whose `trellis.token` is listed gets that identity); `secrets` names PEM
  * files under testdata/translate/certs/ from which the case's SDS Secrets are built.
+ *
+ * Authorization inputs: `authorization`, the effective rules per service key in the shape of
+ * `ConfigLookup.authorizationFor` (EffectiveAuthorization), where `source` may be left out.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +22,7 @@ import type { Diagnostic } from '../../../src/util/errors.ts';
 import type { NodeInfo } from '../../../src/xds/cache/types.ts';
 import { registryFixture, type FixtureRegistry } from '../../support/registry-fixture.ts';
 import { fakeConfigLookup } from '../../support/fake-config-lookup.ts';
-import type { ServiceSettings } from '../../../src/config/types.ts';
+import type { EffectiveAuthorization, EffectiveAuthorizationRule, ServiceSettings } from '../../../src/config/types.ts';
 import type { IssuedCertificate } from '../../../src/ca/types.ts';
 import { buildSecrets } from '../../../src/xds/resources/secrets.ts';
 import type { NamedResource } from '../../../src/xds/resources/translate.ts';
@@ -32,6 +35,15 @@ interface GoldenInput {
   readonly node: Partial<NodeInfo> & { readonly id: string };
   readonly verifiedTokens?: Readonly<Record<string, string>>;
   readonly secrets?: { readonly certificate: string; readonly key: string; readonly bundle: string };
+  readonly authorization?: Readonly<Record<string, AuthorizationInput>>;
+}
+
+type RuleInput = Omit<EffectiveAuthorizationRule, 'source'> & { readonly source?: EffectiveAuthorizationRule['source'] };
+
+interface AuthorizationInput {
+  readonly deny?: readonly RuleInput[];
+  readonly allow?: readonly RuleInput[];
+  readonly hasAllowPolicies?: boolean;
 }
 
 export interface GoldenCase {
@@ -54,7 +66,8 @@ export function goldenCaseNames(): string[] {
 export function loadGoldenCase(name: string): GoldenCase {
   const input = YAML.parse(readFileSync(`${GOLDEN_DIR}${name}.in.yaml`, 'utf8')) as GoldenInput;
   const node: NodeInfo = { cluster: '', metadata: {}, locality: {}, user_agent_name: '', user_agent_version: '', ...input.node };
-  const model = buildMeshModel(registryFixture(input.registry), undefined, input.config ? fakeConfigLookup(input.config) : undefined);
+  const lookup = input.config || input.authorization ? fakeConfigLookup(input.config ?? {}, 1, authorizationFrom(name, input.authorization ?? {})) : undefined;
+  const model = buildMeshModel(registryFixture(input.registry), undefined, lookup);
   const parsed = parseNodeIdentity(node);
   const verified = input.verifiedTokens?.[parsed.identity.joinToken];
   const identity = verified === undefined || parsed.identity.joinToken === '' ? parsed.identity : { ...parsed.identity, spiffeId: verified };
@@ -78,4 +91,14 @@ function secretsFrom(files: NonNullable<GoldenInput['secrets']>, spiffeId: strin
     notAfter: '',
   };
   return buildSecrets(cert, { pem: bundlePem, roots: [], version: 'test' });
+}
+
+function authorizationFrom(name: string, input: Readonly<Record<string, AuthorizationInput>>): Record<string, EffectiveAuthorization> {
+  const rule = (r: RuleInput): EffectiveAuthorizationRule => ({ ...r, source: r.source ?? { file: `${name}.in.yaml`, line: 1 } });
+  return Object.fromEntries(
+    Object.entries(input).map(([key, a]) => [
+      key,
+      { deny: (a.deny ?? []).map(rule), allow: (a.allow ?? []).map(rule), hasAllowPolicies: a.hasAllowPolicies ?? (a.allow ?? []).length > 0 },
+    ]),
+  );
 }

@@ -3,6 +3,7 @@
  * decides ACK or NACK in a real client), for every proxyless golden case. Uses the package's
  * internal build paths: pinned to the 1.14 line in package.json; if they move, update BASE.
  */
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../../src/xds/proto/codec.ts';
@@ -15,8 +16,12 @@ interface GrpcResourceType {
 }
 
 const require = createRequire(import.meta.url);
+// grpc-js-xds knows the RBAC filter (gRFC A41) only with this switch, read once when it loads: set
+// it before the package is required (each test file runs in its own process). Servers that
+// enforce authorization must run with it too, or they NACK a Listener with RBAC filters.
+process.env['GRPC_XDS_EXPERIMENTAL_RBAC'] = 'true';
 const BASE = '@grpc/grpc-js-xds/build/src/xds-resource-type/';
-(require('@grpc/grpc-js-xds') as { register(): void }).register(); // registers the router filter
+(require('@grpc/grpc-js-xds') as { register(): void }).register(); // registers the router, fault and RBAC filters
 const load = (file: string, name: string): GrpcResourceType => (require(`${BASE}${file}`) as Record<string, GrpcResourceType>)[name] as GrpcResourceType;
 const VALIDATORS: Partial<Record<TypeUrl, GrpcResourceType>> = {
   [TypeUrl.Listener]: load('listener-resource-type.js', 'ListenerResourceType'),
@@ -47,7 +52,7 @@ const proxylessCases = goldenCaseNames()
 describe('gRPC (grpc-js-xds) accepts proxyless resources', () => {
   it('has proxyless cases', () => {
     expect(proxylessCases.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['proxyless-client', 'proxyless-server', 'ipv6-endpoint', 'mtls-proxyless-client', 'mtls-proxyless-server']),
+      expect.arrayContaining(['proxyless-client', 'proxyless-server', 'ipv6-endpoint', 'mtls-proxyless-client', 'mtls-proxyless-server', 'rbac-proxyless-server']),
     );
   });
 
@@ -104,5 +109,25 @@ describe('gRPC (grpc-js-xds) accepts proxyless resources', () => {
     const envoyTls = resources[TypeUrl.Cluster].find((r) => r.name === 'outbound|ledger.payments');
     expect(JSON.stringify(envoyTls?.value)).toContain('tls_certificate_sds_secret_configs');
     expect(grpcVerdict(TypeUrl.Cluster, envoyTls?.value ?? {})).not.toBe('OK');
+  });
+
+  it('accepts the RBAC server listener only with GRPC_XDS_EXPERIMENTAL_RBAC=true (the check can fail)', () => {
+    const { resources } = translateView(loadGoldenCase('rbac-proxyless-server').view);
+    const listener = resources[TypeUrl.Listener].find((r) => r.name.startsWith('grpc/server?'));
+    expect(JSON.stringify(listener?.value)).toContain('envoy.filters.http.rbac/allow');
+    expect(grpcVerdict(TypeUrl.Listener, listener?.value ?? {})).toBe('OK');
+    // The same bytes in a process without the switch: the unknown (non-optional) filter is refused.
+    const bytes = Buffer.from(encodeMessage(messageNameOf(TypeUrl.Listener), listener?.value ?? {})).toString('base64');
+    const script = `
+      require('@grpc/grpc-js-xds').register();
+      const { ListenerResourceType } = require('${BASE}listener-resource-type.js');
+      const context = ${JSON.stringify(CONTEXT)};
+      const result = ListenerResourceType.get().decode(context, { type_url: '${TypeUrl.Listener}', value: Buffer.from(process.argv[1], 'base64') });
+      process.stdout.write(result.error ?? 'OK');`;
+    const env = { ...process.env };
+    delete env['GRPC_XDS_EXPERIMENTAL_RBAC'];
+    const child = spawnSync(process.execPath, ['-e', script, bytes], { env, encoding: 'utf8', timeout: 15_000, cwd: process.cwd() });
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toMatch(/rbac.*filter validation failed/);
   });
 });
