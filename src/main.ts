@@ -8,7 +8,7 @@ import { startApiServer } from './api/server.ts';
 import { openTokenStore } from './api/token-store.ts';
 import { loadCaFiles } from './ca/ca-files.ts';
 import { createCertificateAuthority } from './ca/certificate-authority.ts';
-import { DEFAULT_TRUST_DOMAIN } from './ca/types.ts';
+import { DEFAULT_TRUST_DOMAIN, type KeyAlgorithm } from './ca/types.ts';
 import { ensureAdminToken } from './api/tokens.ts';
 import { watchConfigDir, type ConfigDirWatcher } from './config/gitops/watch-config-dir.ts';
 import { createConfigLookup } from './config/merge/index.ts';
@@ -41,6 +41,8 @@ export interface TrellisOptions {
   readonly configDir?: string;
   /** SPIFFE trust domain of workload identities. */
   readonly trustDomain: string;
+  /** Key algorithm of the certificates Trellis generates keys for (SDS); CSR clients choose their own. */
+  readonly keyAlgorithm?: KeyAlgorithm;
   /** Serve ADS/CSDS over TLS with a certificate from the CA naming these hosts. */
   readonly xdsTls?: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] };
   /** A root or intermediate to sign with instead of a generated root (PEM files). */
@@ -105,6 +107,7 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
   const ca = await createCertificateAuthority({
     store,
     trustDomain: options.trustDomain,
+    ...(options.keyAlgorithm ? { keyAlgorithm: options.keyAlgorithm } : {}),
     log: log.child('ca'),
     ...(userCa ? { userCa } : {}),
   });

@@ -29,6 +29,16 @@ const issuerSerial = (pem: string, bundle: string): string | undefined => {
 };
 
 describe('issuer', () => {
+  it('generates RSA 2048 keys for SDS certificates when configured', async () => {
+    const ca = await createCertificateAuthority({ store: createMemoryStore(), clock: fakeClock(Date.now()), log: recordingLogger(), keyAlgorithm: 'rsa-2048' });
+    open.push(ca);
+    const issued = await ca.issuer.ensure(ID);
+    const leaf = new X509Certificate(issued.certificateChainPem);
+    expect(leaf.publicKey.asymmetricKeyType).toBe('rsa');
+    expect(leaf.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(leaf.verify(new X509Certificate(ca.bundle().pem).publicKey)).toBe(true);
+  });
+
   it('issues on demand once for concurrent requests and notifies', async () => {
     const { ca, changes } = await setup();
     expect(ca.source.certificateFor(ID)).toBeUndefined();

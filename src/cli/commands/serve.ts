@@ -15,7 +15,7 @@ export function parseHostPort(text: string, flag: string): { host: string; port:
 
 export const serveCommand: Command = {
   summary: 'run the control plane (xDS on 127.0.0.1:18000, HTTP API on 127.0.0.1:18001)',
-  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--config-dir DIR] [--proxy-grace 30s] [--trust-domain TD] [--ca-cert PEM --ca-key PEM [--ca-chain PEM]] [--xds-tls [--xds-tls-name NAME]...]',
+  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--config-dir DIR] [--proxy-grace 30s] [--trust-domain TD] [--key-algorithm ecdsa-p256|rsa-2048] [--ca-cert PEM --ca-key PEM [--ca-chain PEM]] [--xds-tls [--xds-tls-name NAME]...]',
   options: {
     xds: { type: 'string' },
     api: { type: 'string' },
@@ -23,6 +23,7 @@ export const serveCommand: Command = {
     example: { type: 'string', multiple: true },
     'config-dir': { type: 'string' },
     'trust-domain': { type: 'string' },
+    'key-algorithm': { type: 'string' },
     'ca-cert': { type: 'string' },
     'ca-key': { type: 'string' },
     'ca-chain': { type: 'string' },
@@ -46,6 +47,7 @@ export const serveCommand: Command = {
       proxyGraceMs: grace,
       ...(typeof values['config-dir'] === 'string' ? { configDir: values['config-dir'] } : {}),
       ...(typeof values['trust-domain'] === 'string' ? { trustDomain: values['trust-domain'] } : {}),
+      ...keyAlgorithm(values),
       ...caFiles(values),
       ...xdsTls(values, xds.host),
     });
@@ -111,4 +113,12 @@ function caFiles(values: FlagValues): { caFiles?: { certificateFile: string; key
   if (cert === undefined && key === undefined) return {};
   if (typeof cert !== 'string' || typeof key !== 'string') throw new UsageError('--ca-cert and --ca-key must be given together');
   return { caFiles: { certificateFile: cert, keyFile: key, ...(typeof chain === 'string' ? { chainFile: chain } : {}) } };
+}
+
+/** --key-algorithm: ecdsa-p256 (default) or rsa-2048 for the keys Trellis generates (SDS). */
+function keyAlgorithm(values: FlagValues): { keyAlgorithm?: 'ecdsa-p256' | 'rsa-2048' } {
+  const value = values['key-algorithm'];
+  if (value === undefined) return {};
+  if (value !== 'ecdsa-p256' && value !== 'rsa-2048') throw new UsageError(`--key-algorithm takes ecdsa-p256 or rsa-2048, got "${String(value)}"`);
+  return { keyAlgorithm: value };
 }
