@@ -11,12 +11,21 @@ import { parseBenchArgs, USAGE } from './lib/args.ts';
 import { machineDescription, toMarkdown, writeReport, type ScenarioResult } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
 import { certificates } from './scenarios/certificates.ts';
+import { coldStart } from './scenarios/cold-start.ts';
+import { broadcast } from './scenarios/broadcast.ts';
+import { bytes } from './scenarios/bytes.ts';
+import { churn } from './scenarios/churn.ts';
+import { connectStorm } from './scenarios/connect-storm.ts';
+import { memory } from './scenarios/memory.ts';
+import { reconnect } from './scenarios/reconnect.ts';
 import { endpointConvergence } from './scenarios/endpoint-convergence.ts';
 import { rotation } from './scenarios/rotation.ts';
+import { slowClients } from './scenarios/slow-clients.ts';
+import { incremental } from './scenarios/incremental.ts';
 import { translation } from './scenarios/translation.ts';
 
 /** Every scenario, in the order `npm run bench` runs them. A new scenario is one line here. */
-export const SCENARIOS: readonly Scenario[] = [translation, endpointConvergence, certificates, rotation];
+export const SCENARIOS: readonly Scenario[] = [coldStart, translation, incremental, endpointConvergence, certificates, rotation, connectStorm, memory, reconnect, churn, broadcast, bytes, slowClients];
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;

@@ -24,6 +24,11 @@ export interface FloorServer {
    * the first write and the time the last stream's ACK came back (server side).
    */
   push(endpoints: readonly EncodedResource[], timeoutMs: number): Promise<{ startedAt: number; allAckedAt: number; streams: number }>;
+  /**
+   * Like `push` for any non-EDS type (e.g. RDS): writes `items` to every stream that was sent that
+   * type (delta: only the items that differ from the previous state of that type).
+   */
+  pushType(typeUrl: TypeUrl, items: readonly EncodedResource[], timeoutMs: number): Promise<{ startedAt: number; allAckedAt: number; streams: number }>;
   close(): Promise<void>;
 }
 
@@ -50,6 +55,8 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
   let nonceCounter = 0;
   let pushCounter = 0;
   let onAck: (() => void) | undefined;
+  /** Last pushed state per non-EDS type (pushType). */
+  const typeState = new Map<string, Map<string, EncodedResource>>();
   let current = new Map((initial[TypeUrl.ClusterLoadAssignment]?.items ?? []).map((e) => [e.name, e] as const));
 
   const respond = (stream: FloorStream, typeUrl: TypeUrl, items: readonly EncodedResource[], version: string): void => {
@@ -113,6 +120,30 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
         const changed = endpoints.filter((e) => !sameBytes(current.get(e.name)?.any, e.any));
         current = new Map(endpoints.map((e) => [e.name, e] as const));
         for (const stream of targets) respond(stream, TypeUrl.ClusterLoadAssignment, stream.mode === 'sotw' ? endpoints : changed, version);
+        if (targets.length === 0) onAck();
+      });
+    },
+    pushType(typeUrl, items, timeoutMs) {
+      pushCounter += 1;
+      const version = `floor-${pushCounter}`;
+      const targets = [...streams].filter((s) => s.sent.has(typeUrl));
+      return new Promise((resolve, reject) => {
+        const startedAt = epochMs();
+        const done = (): boolean => targets.every((s) => s.sent.get(typeUrl)?.acked === true);
+        const timer = setTimeout(() => {
+          onAck = undefined;
+          reject(new Error(`floor push: not every stream ACKed within ${timeoutMs} ms`));
+        }, timeoutMs);
+        onAck = () => {
+          if (!done()) return;
+          clearTimeout(timer);
+          onAck = undefined;
+          resolve({ startedAt, allAckedAt: epochMs(), streams: targets.length });
+        };
+        const previous = typeState.get(typeUrl) ?? new Map((initial[typeUrl]?.items ?? []).map((e) => [e.name, e] as const));
+        const changed = items.filter((e) => !sameBytes(previous.get(e.name)?.any, e.any));
+        typeState.set(typeUrl, new Map(items.map((e) => [e.name, e] as const)));
+        for (const stream of targets) respond(stream, typeUrl, stream.mode === 'sotw' ? items : changed, version);
         if (targets.length === 0) onAck();
       });
     },

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ClientNode } from '../../src/xds/client/ads-client.ts';
-import type { LoadCommand, LoadReply, ResourceDump } from './load-protocol.ts';
+import type { LoadCommand, LoadReply, ResourceDump, ResourceExpectation, StreamBehaviour, StreamBytes } from './load-protocol.ts';
 import type { SecretCondition } from './secret-check.ts';
 
 type CommandBody = LoadCommand extends infer C ? (C extends { seq: number } ? Omit<C, 'seq'> : never) : never;
@@ -27,18 +27,63 @@ export interface LoadFleet {
     secrets: readonly string[],
     timeoutMs: number,
   ): Promise<{ readyAt: number[]; secretsAt: number[] }>;
+  /**
+   * Like `connect`, with `streamsPerConnection` streams sharing each HTTP/2 connection (so one
+   * machine can hold 10k streams) and, with `record`, per-response records kept for `reconnect`.
+   */
+  connectWith(
+    address: string,
+    mode: 'sotw' | 'delta',
+    nodes: readonly ClientNode[],
+    timeoutMs: number,
+    options: { readonly streamsPerConnection?: number; readonly record?: boolean },
+  ): Promise<number[]>;
+  /**
+   * Every stream drops and reconnects with what it holds; per stream (children's order): when a
+   * delta stream was answered on every type (0 for SotW), bytes received before the drop, and
+   * bytes / resources / responses received since. Needs streams connected with `record`.
+   */
+  reconnect(timeoutMs: number, settleMs: number): Promise<{ reconnectedAt: number[]; bytesBefore: number[]; bytes: number[]; resources: number[]; responses: number[] }>;
   /** Arms wait `id` (collected with `collect`) until every stream's copy of `secret` meets `condition`. */
   armSecret(id: number, secret: string, condition: SecretCondition, timeoutMs: number): Promise<void>;
   /** Arms wait `id` for a changed copy of `cluster` on every stream. */
   arm(id: number, cluster: string, timeoutMs: number): Promise<void>;
   /** ACK times of every stream for wait `id`, and how many streams never got the change. */
   collect(id: number): Promise<{ ackedAt: number[]; missing: number }>;
+  /**
+   * Like `connect`, with per-node behaviours (slow, NACKing: not awaited, their ready time is 0),
+   * per-response records (for `bytes`) and the slow streams' apply delay.
+   */
+  connectMixed(address: string, mode: 'sotw' | 'delta', nodes: readonly ClientNode[], options: MixedConnectOptions, timeoutMs: number): Promise<number[]>;
+  /** Arms wait `id` (collected with `collect`) on one resource; resolves with the number of streams tracked. */
+  armResource(id: number, wait: ResourceWaitSpec): Promise<number>;
+  /** Marks every stream's response count; `bytes` counts from here. */
+  markBytes(): Promise<void>;
+  /** Per stream (needs `record`): bytes and responses received since `markBytes`. */
+  bytes(): Promise<StreamBytes[]>;
   /** What the first stream of the first child holds. */
   dump(): Promise<ResourceDump>;
   /** CPU seconds used so far and RSS, summed over children. */
   usage(): Promise<{ cpuSeconds: number; rssBytes: number }>;
   disconnect(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Options of `connectMixed`. */
+export interface MixedConnectOptions {
+  readonly behaviours?: readonly StreamBehaviour[];
+  readonly slowDelayMs?: number;
+  readonly record?: boolean;
+}
+
+/** What `armResource` waits for (see the 'arm-resource' command). */
+export interface ResourceWaitSpec {
+  readonly typeUrl: string;
+  readonly name: string;
+  readonly expect: ResourceExpectation;
+  readonly holdersOnly?: boolean;
+  readonly healthyOnly?: boolean;
+  readonly timeoutMs: number;
 }
 
 const GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
@@ -49,7 +94,9 @@ export function startLoadFleet(options: { processes: number; core?: number | und
   const pending = new Map<number, { resolve: (reply: LoadReply) => void; reject: (error: Error) => void }>();
   let seq = 0;
   for (let i = 0; i < options.processes; i += 1) {
-    const nodeArgs = ['--import', 'tsx', GENERATOR];
+    // BENCH_LOAD_CPU_PROF=<dir>: each child writes a .cpuprofile there on exit (the load generator's own cost).
+    const profileDir = process.env['BENCH_LOAD_CPU_PROF'];
+    const nodeArgs = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', GENERATOR];
     const [command, args] =
       options.core === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]];
     const child = spawn(command, args, {
@@ -93,6 +140,24 @@ export function startLoadFleet(options: { processes: number; core?: number | und
       const replies = await askAll((c) => ({ cmd: 'connect', address, mode, nodes: shares[c] ?? [], timeoutMs }));
       return replies.flatMap((r) => field(r, 'readyAt') as number[]);
     },
+    async connectWith(address, mode, nodes, timeoutMs, extra) {
+      const shares = children.map((_, c) => nodes.filter((__, n) => n % children.length === c));
+      const replies = await askAll((c) => ({
+        cmd: 'connect',
+        address,
+        mode,
+        nodes: shares[c] ?? [],
+        timeoutMs,
+        ...(extra.streamsPerConnection !== undefined ? { streamsPerConnection: extra.streamsPerConnection } : {}),
+        ...(extra.record !== undefined ? { record: extra.record } : {}),
+      }));
+      return replies.flatMap((r) => field(r, 'readyAt') as number[]);
+    },
+    async reconnect(timeoutMs, settleMs) {
+      const replies = await askAll(() => ({ cmd: 'reconnect', timeoutMs, settleMs }));
+      const list = (key: string): number[] => replies.flatMap((r) => field(r, key) as number[]);
+      return { reconnectedAt: list('reconnectedAt'), bytesBefore: list('bytesBefore'), bytes: list('bytes'), resources: list('resources'), responses: list('responses') };
+    },
     async connectWithSecrets(address, mode, nodes, secrets, timeoutMs) {
       const shares = children.map((_, c) => nodes.filter((__, n) => n % children.length === c));
       const replies = await askAll((c) => ({ cmd: 'connect', address, mode, nodes: shares[c] ?? [], timeoutMs, secrets }));
@@ -113,6 +178,31 @@ export function startLoadFleet(options: { processes: number; core?: number | und
         ackedAt: replies.flatMap((r) => field(r, 'ackedAt') as number[]),
         missing: replies.reduce((sum, r) => sum + (field(r, 'missing') as number), 0),
       };
+    },
+    async connectMixed(address, mode, nodes, options, timeoutMs) {
+      const share = <T>(list: readonly T[], c: number): T[] => list.filter((_, n) => n % children.length === c);
+      const replies = await askAll((c) => ({
+        cmd: 'connect',
+        address,
+        mode,
+        nodes: share(nodes, c),
+        timeoutMs,
+        ...(options.behaviours ? { behaviours: share(options.behaviours, c) } : {}),
+        ...(options.slowDelayMs !== undefined ? { slowDelayMs: options.slowDelayMs } : {}),
+        ...(options.record !== undefined ? { record: options.record } : {}),
+      }));
+      return replies.flatMap((r) => field(r, 'readyAt') as number[]);
+    },
+    async armResource(id, wait) {
+      const replies = await askAll(() => ({ cmd: 'arm-resource', id, ...wait }));
+      return replies.reduce((sum, r) => sum + (field(r, 'armed') as number), 0);
+    },
+    async markBytes() {
+      await askAll(() => ({ cmd: 'bytes-mark' }));
+    },
+    async bytes() {
+      const replies = await askAll(() => ({ cmd: 'bytes' }));
+      return replies.flatMap((r) => field(r, 'streams') as StreamBytes[]);
     },
     async dump() {
       const first = children[0];

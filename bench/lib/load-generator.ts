@@ -3,18 +3,28 @@
  * IPC channel). Holds many Envoy-like ADS streams (src/xds/client/ads-client.ts: ACKs every
  * response, follows CDS→EDS and LDS→RDS) and answers the commands of load-protocol.ts.
  */
+import type * as grpc from '@grpc/grpc-js';
 import { connect, type AdsClient } from '../../src/xds/client/ads-client.ts';
-import { edsNamesOf, rdsNamesOf } from '../../src/xds/client/references.ts';
+import { createAdsGrpcClient } from '../../src/xds/client/raw-stream.ts';
+import { messageType } from '../../src/xds/proto/codec.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
-import type { LoadCommand, LoadReply, ResourceDump } from './load-protocol.ts';
+import type { LoadCommand, LoadReply, ResourceDump, StreamBehaviour } from './load-protocol.ts';
+import { behaviourOptions, bytesSince, waitOnResource } from './load-tracking.ts';
 import { secretConditionMet, type SecretCondition } from './secret-check.ts';
 import { epochMs } from './stats.ts';
 
+// Load the Envoy descriptors now, not inside the first storm (about 0.7 s of the load core each).
+messageType('envoy.service.discovery.v3.DiscoveryRequest');
+messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+
 let clients: AdsClient[] = [];
+/** Per client (same order): its behaviour, and its response count at the last 'bytes-mark'. */
+let behaviours: StreamBehaviour[] = [];
+let byteMarks: number[] = [];
+/** Connections shared by several streams (streamsPerConnection > 1); closed on disconnect. */
+let shared: grpc.Client[] = [];
 const waits = new Map<number, Promise<{ ackedAt: number[]; missing: number }>>();
 const startCpu = process.cpuUsage();
-
-const anys = (map: ReadonlyMap<string, { any: Uint8Array }>): Uint8Array[] => [...map.values()].map((r) => r.any);
 
 /** True once the client holds CDS, LDS, every EDS its clusters need and every RDS its listeners name. */
 function initialConfigHeld(client: AdsClient, memo: { eds?: string[]; rds?: string[] }): boolean {
@@ -22,8 +32,9 @@ function initialConfigHeld(client: AdsClient, memo: { eds?: string[]; rds?: stri
   const listeners = client.resources(TypeUrl.Listener);
   if (clusters.size === 0 || listeners.size === 0) return false;
   // Each full-state type arrives in one response, so the names it references are computed once.
-  memo.eds ??= edsNamesOf(anys(clusters));
-  memo.rds ??= rdsNamesOf(anys(listeners));
+  // A client following references already subscribed exactly those names: no second decode.
+  memo.eds ??= [...client.subscription(TypeUrl.ClusterLoadAssignment).names];
+  memo.rds ??= [...client.subscription(TypeUrl.RouteConfiguration).names];
   const endpoints = client.resources(TypeUrl.ClusterLoadAssignment);
   const routes = client.resources(TypeUrl.RouteConfiguration);
   if (endpoints.size < memo.eds.length || routes.size < memo.rds.length) return false;
@@ -31,19 +42,37 @@ function initialConfigHeld(client: AdsClient, memo: { eds?: string[]; rds?: stri
 }
 
 async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<{ readyAt: number[]; secretsAt?: number[] }> {
-  clients = command.nodes.map((node) => connect(command.address, node, command.mode, { recordResponses: false, deadlineMs: 3_600_000 }));
+  const perConnection = Math.max(1, command.streamsPerConnection ?? 1);
+  clients = command.nodes.map((node, i) => {
+    let grpcClient: grpc.Client | undefined;
+    if (perConnection > 1) {
+      if (i % perConnection === 0) shared.push(createAdsGrpcClient(command.address));
+      grpcClient = shared[shared.length - 1];
+    }
+    return connect(command.address, node, command.mode, {
+      recordResponses: command.record ?? false,
+      deadlineMs: 3_600_000,
+      ...(grpcClient ? { grpcClient } : {}),
+      ...behaviourOptions(command.behaviours?.[i], command.slowDelayMs),
+    });
+  });
+  behaviours = command.nodes.map((_, i) => command.behaviours?.[i] ?? 'healthy');
+  byteMarks = clients.map(() => 0);
   const secrets = command.secrets ?? [];
   // SDS by name next to the wildcard CDS/LDS, as an Envoy sidecar asks for its SDS secrets.
   if (secrets.length > 0) for (const client of clients) client.subscribe(TypeUrl.Secret, secrets);
   const ready = Promise.all(
-    clients.map((client) => {
+    clients.map((client, i) => {
+      // Slow and NACKing streams are not awaited: they may never hold (or take long to hold) it all.
+      if (behaviours[i] !== 'healthy') return Promise.resolve(0);
       const memo: { eds?: string[]; rds?: string[] } = {};
       let at = 0;
       return client
         .waitFor(() => {
           if (at === 0 && initialConfigHeld(client, memo)) at = epochMs();
           return at !== 0;
-        }, command.timeoutMs)
+          // Not polled: the predicate reads only this client, re-checked after each response.
+        }, command.timeoutMs, 0)
         .then(() => at);
     }),
   );
@@ -123,6 +152,46 @@ function arm(id: number, cluster: string, timeoutMs: number): number {
   return clients.length;
 }
 
+/** Types a reconnected delta stream must hear back on before it counts as re-converged. */
+const ANSWERED_TYPES = [TypeUrl.Cluster, TypeUrl.Listener, TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration] as const;
+
+/** Drops and reopens every stream (see the 'reconnect' command); needs clients connected with `record`. */
+async function reconnectAll(
+  timeoutMs: number,
+  settleMs: number,
+): Promise<{ reconnectedAt: number[]; bytesBefore: number[]; bytes: number[]; resources: number[]; responses: number[] }> {
+  const marks = clients.map((client) => client.responses.length);
+  for (const client of clients) client.reconnect();
+  const reconnectedAt = await Promise.all(
+    clients.map((client, i) => {
+      if (client.mode === 'sotw') return 0;
+      const mark = marks[i] ?? 0;
+      let at = 0;
+      return client
+        .waitFor(() => {
+          if (at !== 0) return true;
+          const since = client.responses.slice(mark);
+          if (ANSWERED_TYPES.every((t) => since.some((r) => r.typeUrl === t))) at = epochMs();
+          return at !== 0;
+        }, timeoutMs, 0)
+        .then(
+          () => at,
+          () => 0,
+        );
+    }),
+  );
+  // SotW streams whose versions are current get nothing: wait a little for anything late.
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
+  const since = clients.map((client, i) => client.responses.slice(marks[i] ?? 0));
+  return {
+    reconnectedAt,
+    bytesBefore: clients.map((client, i) => client.responses.slice(0, marks[i] ?? 0).reduce((sum, r) => sum + r.bytes, 0)),
+    bytes: since.map((list) => list.reduce((sum, r) => sum + r.bytes, 0)),
+    resources: since.map((list) => list.reduce((sum, r) => sum + r.names.length, 0)),
+    responses: since.map((list) => list.length),
+  };
+}
+
 function dump(): ResourceDump {
   const first = clients[0];
   if (!first) return {};
@@ -153,16 +222,31 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
       waits.delete(command.id);
       return { seq, ok: true, ...(await wait) };
     }
+    case 'arm-resource': {
+      const skip = command.healthyOnly === true ? (i: number) => behaviours[i] !== 'healthy' : undefined;
+      const { tracked, done } = waitOnResource(clients, command, skip);
+      waits.set(command.id, done);
+      return { seq, ok: true, armed: tracked };
+    }
+    case 'bytes-mark':
+      byteMarks = clients.map((client) => client.responses.length);
+      return { seq, ok: true, armed: clients.length };
+    case 'bytes':
+      return { seq, ok: true, streams: bytesSince(clients, byteMarks) };
     case 'dump':
       return { seq, ok: true, dump: dump() };
     case 'usage': {
       const cpu = process.cpuUsage(startCpu);
       return { seq, ok: true, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage().rss };
     }
+    case 'reconnect':
+      return { seq, ok: true, ...(await reconnectAll(command.timeoutMs, command.settleMs)) };
     case 'disconnect': {
       const closed = clients.length;
       for (const client of clients) client.close();
       clients = [];
+      for (const connection of shared) connection.close();
+      shared = [];
       return { seq, ok: true, closed };
     }
   }

@@ -14,6 +14,10 @@
  * the same EffectiveServiceConfig and EffectiveAuthorization objects, and the targets its routes could not resolve are the
  * same; so later stages can memoize per service by object identity and an unrelated change
  * rebuilds nothing.
+ *
+ * Endpoint-only changes: `updateMeshModel` rebuilds just the named services and shares the rest
+ * of the previous model (its services map is patched copy-on-write), so its cost does not grow
+ * with the mesh; its result equals what `buildMeshModel` would return.
  */
 import { DEFAULT_TRUST_DOMAIN } from '../ca/types.ts';
 import type { ConfigLookup, EffectiveAuthorization, EffectiveServiceConfig } from '../config/types.ts';
@@ -22,6 +26,7 @@ import type { Diagnostic } from '../util/errors.ts';
 import { authorizationModel } from './authorization.ts';
 import { buildConfiguredServiceModel, unresolvedTargets } from './service-model.ts';
 import type { MeshModel, ServiceKey, ServiceModel } from './types.ts';
+import { patchMap } from '../util/patched-map.ts';
 
 export { buildServiceModel } from './service-model.ts';
 
@@ -49,6 +54,51 @@ export interface MeshModelOptions {
   readonly trustDomain?: string;
 }
 
+/** What a full build computed from the config lookup, so an endpoint-only update need not redo it. */
+interface BuildContext {
+  readonly config: ConfigLookup | undefined;
+  readonly trustDomain: string;
+  readonly known: ReadonlyMap<ServiceKey, ReadonlySet<string>>;
+  readonly registryServices: RegistrySnapshot['services'];
+}
+
+const contexts = new WeakMap<MeshModel, BuildContext>();
+
+/** The ServiceModel of `key`: the cached one when nothing it was built from changed (see the module comment). */
+function serviceModelFor(
+  key: ServiceKey,
+  registry: RegistrySnapshot,
+  previous: MeshModel | undefined,
+  config: ConfigLookup | undefined,
+  e: EffectiveServiceConfig | undefined,
+  known: ReadonlyMap<ServiceKey, ReadonlySet<string>>,
+  trustDomain: string,
+): ServiceModel | undefined {
+  const record = registry.services.get(key);
+  const identity: object | undefined = record ?? e;
+  if (!identity) return undefined;
+  const instances = registry.instances.get(key) ?? NO_INSTANCES;
+  const authorization = config?.authorizationFor(key);
+  const unresolved = e ? unresolvedTargets(key, e.settings, known).join(',') : '';
+  const cached = builtFrom.get(identity);
+  if (
+    previous &&
+    cached &&
+    cached.trustDomain === trustDomain &&
+    cached.instances === instances &&
+    cached.config === e &&
+    cached.authorization === authorization &&
+    cached.unresolved === unresolved &&
+    previous.services.get(key) === cached.model
+  ) {
+    return cached.model;
+  }
+  const authz = authorizationModel(key, authorization, trustDomain);
+  const model = buildConfiguredServiceModel(key, record, instances, e?.settings, known, trustDomain, authz);
+  builtFrom.set(identity, { trustDomain, instances, config: e, authorization, unresolved, model });
+  return model;
+}
+
 /** Builds the mesh model for `registry` and `config`, reusing ServiceModels of `previous` that did not change. */
 export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel, config?: ConfigLookup, options?: MeshModelOptions): MeshModel {
   const trustDomain = options?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
@@ -67,34 +117,48 @@ export function buildMeshModel(registry: RegistrySnapshot, previous?: MeshModel,
   const services = new Map<ServiceKey, ServiceModel>();
   const diagnostics: Diagnostic[] = [];
   for (const key of keys) {
-    const record = registry.services.get(key);
-    const e = effective.get(key);
-    const identity: object | undefined = record ?? e;
-    if (!identity) continue;
-    const instances = registry.instances.get(key) ?? NO_INSTANCES;
-    const authorization = config?.authorizationFor(key);
-    const unresolved = e ? unresolvedTargets(key, e.settings, known).join(',') : '';
-    const cached = builtFrom.get(identity);
-    let model: ServiceModel;
-    if (
-      previous &&
-      cached &&
-      cached.trustDomain === trustDomain &&
-      cached.instances === instances &&
-      cached.config === e &&
-      cached.authorization === authorization &&
-      cached.unresolved === unresolved &&
-      previous.services.get(key) === cached.model
-    ) {
-      model = cached.model;
-    } else {
-      const authz = authorizationModel(key, authorization, trustDomain);
-      model = buildConfiguredServiceModel(key, record, instances, e?.settings, known, trustDomain, authz);
-      builtFrom.set(identity, { trustDomain, instances, config: e, authorization, unresolved, model });
-    }
+    const model = serviceModelFor(key, registry, previous, config, effective.get(key), known, trustDomain);
+    if (!model) continue;
     services.set(key, model);
     if (model.diagnostics) diagnostics.push(...model.diagnostics);
   }
   const base = { revision: registry.revision, trustDomain, services };
-  return diagnostics.length > 0 ? { ...base, diagnostics } : base;
+  const built: MeshModel = diagnostics.length > 0 ? { ...base, diagnostics } : base;
+  contexts.set(built, { config, trustDomain, known, registryServices: registry.services });
+  return built;
+}
+
+/**
+ * The model after only the instances of `changed` services changed in `registry` (no service
+ * created, deleted or redefined, the same config lookup and trust domain as `previous` was built
+ * with). Costs O(changed), not O(services). Returns undefined when that does not hold (or
+ * diagnostics could change), so the caller falls back to `buildMeshModel`.
+ */
+export function updateMeshModel(
+  previous: MeshModel,
+  registry: RegistrySnapshot,
+  changed: readonly ServiceKey[],
+  config?: ConfigLookup,
+  options?: MeshModelOptions,
+): MeshModel | undefined {
+  const context = contexts.get(previous);
+  const trustDomain = options?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  if (!context || context.config !== config || context.trustDomain !== trustDomain) return undefined;
+  // Same service records map (or the same size with the same records for the changed keys): no service came or went.
+  if (registry.services !== context.registryServices && registry.services.size !== context.registryServices.size) return undefined;
+  const replacements: Array<readonly [ServiceKey, ServiceModel]> = [];
+  for (const key of new Set(changed)) {
+    const before = previous.services.get(key);
+    const record = registry.services.get(key);
+    if (!before || !record || record !== context.registryServices.get(key)) return undefined;
+    const model = serviceModelFor(key, registry, previous, config, config?.forService(key), context.known, trustDomain);
+    // Diagnostics are collected model-wide in key order: leave any change there to a full build.
+    if (!model || before.diagnostics !== undefined || model.diagnostics !== undefined) return undefined;
+    if (model !== before) replacements.push([key, model]);
+  }
+  const services = replacements.length === 0 ? previous.services : patchMap(previous.services, replacements);
+  if (!services) return undefined;
+  const next: MeshModel = { ...previous, revision: registry.revision, services };
+  contexts.set(next, { ...context, registryServices: registry.services });
+  return next;
 }

@@ -3,10 +3,13 @@
  * a SnapshotSource. Proxies whose views are equal share one snapshot. Changes are coalesced: the
  * first change is flushed on the next turn of the event loop, and changes that arrive while a
  * flush runs are folded into the following one, so a burst becomes one push per proxy.
- * An endpoint-only change rebuilds only the affected ClusterLoadAssignments. A snapshot that fails
- * its consistency check is never published: proxies keep the last good one.
+ * An endpoint-only change rebuilds only the affected ClusterLoadAssignments, and costs O(changed
+ * services + views that see them), not O(mesh): the model is updated in place of a rebuild
+ * (`updateMeshModel`), views are found through a service → views index, and each view's endpoint
+ * set is patched copy-on-write (`patchResourceSet`). A snapshot that fails its consistency check
+ * is never published: proxies keep the last good one.
  */
-import { buildMeshModel } from '../model/build-model.ts';
+import { buildMeshModel, updateMeshModel } from '../model/build-model.ts';
 import { parseNodeIdentity } from '../model/node-identity.ts';
 import type { MeshModel, ProxyIdentity, ProxyView, ServiceModel } from '../model/types.ts';
 import { viewFor } from '../model/view.ts';
@@ -18,7 +21,7 @@ import type { RegistryChange, RegistrySnapshot, ServiceKey } from '../registry/t
 import { formatDiagnostic, type Diagnostic } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { buildSecrets, createTranslationMemo, translateView } from '../xds/resources/translate.ts';
-import { buildSnapshot, resourceSet } from '../xds/cache/snapshot.ts';
+import { buildSnapshot, patchResourceSet } from '../xds/cache/snapshot.ts';
 import type { NodeInfo, ResourceSet, Snapshot, SnapshotSource, SnapshotWatch } from '../xds/cache/types.ts';
 import { TypeUrl } from '../xds/type-urls.ts';
 import { createResourceEncoder } from './resource-encoder.ts';
@@ -100,8 +103,32 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
   const stats: PipelineStats = { flushes: 0, fullBuilds: 0, endpointOnlyBuilds: 0, lastFlushMs: 0, encoded: 0, reused: 0 };
   let registrySnapshot = options.registry.snapshot();
   const modelOptions = options.trustDomain ? { trustDomain: options.trustDomain } : {};
-  let model = buildMeshModel(registrySnapshot, undefined, options.config?.lookup(), modelOptions);
+  // Built on first use (the first watch), not here: at start-up the servers listen before the
+  // model of a large mesh is built.
+  let built: MeshModel | undefined;
+  const currentModel = (): MeshModel => (built ??= buildMeshModel(registrySnapshot, undefined, options.config?.lookup(), modelOptions));
   const entries = new Map<string, ViewEntry>();
+  // Which views see a service, so an endpoint change visits only those views.
+  const viewsByService = new Map<ServiceKey, Set<ViewEntry>>();
+  // Views without a snapshot (their last build was refused): every flush retries them.
+  const unbuilt = new Set<ViewEntry>();
+
+  function index(entry: ViewEntry): void {
+    for (const key of entry.visibleKeys) {
+      let set = viewsByService.get(key);
+      if (!set) viewsByService.set(key, (set = new Set()));
+      set.add(entry);
+    }
+  }
+
+  function unindex(entry: ViewEntry): void {
+    unbuilt.delete(entry);
+    for (const key of entry.visibleKeys) {
+      const set = viewsByService.get(key);
+      set?.delete(entry);
+      if (set?.size === 0) viewsByService.delete(key);
+    }
+  }
 
   let pending = false;
   const pendingEndpointChanges = new Set<ServiceKey>();
@@ -145,6 +172,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
     if (problems.length > 0) {
       entry.lastError = `inconsistent snapshot refused: ${problems.join('; ')}`;
       log.error('keeping the last good snapshot', { view: entry.key, problems });
+      if (!entry.snapshot && entries.get(entry.key) === entry) unbuilt.add(entry);
       return;
     }
     const sets: Partial<Record<TypeUrl, ResourceSet>> = {};
@@ -152,6 +180,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
     sets[TypeUrl.Secret] = encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view));
     entry.snapshot = buildSnapshot(sets);
     entry.lastError = undefined;
+    unbuilt.delete(entry);
   }
 
   /**
@@ -166,15 +195,16 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
     const key = [before.version, region, zone, subZone, ...changed.map((s) => s.key)].join('\0');
     let endpointsSet = sharedSets.get(key);
     if (!endpointsSet) {
-      const endpoints = new Map(before.items);
+      const replacements = [];
       for (const service of changed) {
         for (const cluster of service.clusters) {
-          endpoints.set(cluster.name, encoder.encode(TypeUrl.ClusterLoadAssignment, memo.assignment(cluster, entry.view.locality)));
+          replacements.push(encoder.encode(TypeUrl.ClusterLoadAssignment, memo.assignment(cluster, entry.view.locality)));
         }
       }
-      endpointsSet = resourceSet(endpoints.values());
+      endpointsSet = patchResourceSet(before, replacements);
       sharedSets.set(key, endpointsSet);
     }
+    if (endpointsSet === before) return;
     entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.ClusterLoadAssignment]: endpointsSet });
   }
 
@@ -183,17 +213,34 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
     flushSecrets();
     if (!pending) return;
     const started = performance.now();
-    const previousModel = model;
-    model = buildMeshModel(registrySnapshot, previousModel, options.config?.lookup(), modelOptions);
+    const previousModel = built;
     const endpointKeys = [...pendingEndpointChanges];
     const serviceChange = pendingServiceChange;
     pending = false;
     pendingEndpointChanges.clear();
     pendingServiceChange = false;
     stats.flushes += 1;
+    // No model yet means no view yet: the first use builds from the latest registry.
+    if (!previousModel) return;
+    const lookup = options.config?.lookup();
+    const model =
+      (serviceChange ? undefined : updateMeshModel(previousModel, registrySnapshot, endpointKeys, lookup, modelOptions)) ??
+      buildMeshModel(registrySnapshot, previousModel, lookup, modelOptions);
+    built = model;
     const sharedSets = new Map<string, ResourceSet>();
 
-    for (const entry of [...entries.values()]) {
+    // After a service or config change every view may change; otherwise only the views that see a
+    // changed service, and those still waiting for a first good snapshot.
+    let candidates: Iterable<ViewEntry>;
+    if (serviceChange) {
+      candidates = [...entries.values()];
+    } else {
+      const affected = new Set<ViewEntry>(unbuilt);
+      for (const key of endpointKeys) for (const entry of viewsByService.get(key) ?? []) affected.add(entry);
+      candidates = affected;
+    }
+    for (const entry of candidates) {
+      if (entries.get(entry.key) !== entry) continue;
       const oldSnapshot = entry.snapshot;
       const touched = endpointKeys
         .filter((key) => entry.visibleKeys.has(key))
@@ -232,6 +279,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
 
   function rekey(entry: ViewEntry, view: ProxyView): void {
     entries.delete(entry.key);
+    unindex(entry);
     entry.key = view.key;
     entry.visibleKeys = new Set(view.visibleServices.map((s) => s.key));
     const existing = entries.get(view.key);
@@ -240,6 +288,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
       entry.watchers.clear();
     } else {
       entries.set(view.key, entry);
+      index(entry);
     }
   }
 
@@ -257,6 +306,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
 
   /** The proxy's view; for an own service not registered yet, its mTLS mode and authorization come from config. */
   function viewOf(identity: ProxyIdentity): ProxyView {
+    const model = currentModel();
     const ownKey = identity.service === '' ? '' : `${identity.service}.${identity.namespace}`;
     if (ownKey === '' || model.services.has(ownKey) || !options.config) return viewFor(model, identity);
     const lookup = options.config.lookup();
@@ -271,7 +321,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
   /** The identity with `spiffeId` set when its join token proves exactly this workload's identity. */
   function proven(identity: ProxyIdentity, nodeId: string): ProxyIdentity {
     if (identity.joinToken === '' || !options.verifier || identity.service === '') return identity;
-    const expected = spiffeIdOf(model.trustDomain, identity.namespace, identity.service);
+    const expected = spiffeIdOf(currentModel().trustDomain, identity.namespace, identity.service);
     const proved = options.verifier.verifyJoinToken(identity.joinToken);
     if (proved === expected) return { ...identity, spiffeId: proved };
     // Never log the token itself.
@@ -297,6 +347,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
         watchers: new Set(),
       };
       entries.set(view.key, entry);
+      index(entry);
       buildFull(entry);
     }
     const watcher: Watcher = { onChange };
@@ -308,7 +359,10 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
         const owner = findEntry(watcher, key);
         if (!owner) return;
         owner.watchers.delete(watcher);
-        if (owner.watchers.size === 0) entries.delete(owner.key);
+        if (owner.watchers.size === 0) {
+          entries.delete(owner.key);
+          unindex(owner);
+        }
       },
     };
   }
@@ -323,7 +377,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
 
   return {
     watch,
-    model: () => model,
+    model: currentModel,
     views: () =>
       [...entries.values()].map((entry) => ({
         key: entry.key,

@@ -66,13 +66,19 @@ export interface AdsClient {
   /** Replaces the subscription of a type: explicit names, or '*' for wildcard. */
   subscribe(typeUrl: TypeUrl, names: readonly string[] | '*'): void;
   resources(typeUrl: TypeUrl): ReadonlyMap<string, ClientResource>;
+  /** The current subscription of a type (explicit names; EDS/RDS follow CDS/LDS when following references). */
+  subscription(typeUrl: TypeUrl): { readonly wildcard: boolean; readonly names: ReadonlySet<string> };
   /** The resource decoded into a plain object (proto field names), if held. */
   decoded(typeUrl: TypeUrl, name: string): Record<string, unknown> | undefined;
   /** Last version_info the client accepted for a type. */
   acceptedVersion(typeUrl: TypeUrl): string | undefined;
   readonly responses: readonly ResponseRecord[];
-  /** Resolves once `predicate` holds (checked now, after every response and every 25 ms). */
-  waitFor(predicate: (client: AdsClient) => boolean, timeoutMs: number): Promise<void>;
+  /**
+   * Resolves once `predicate` holds (checked now, after every response and every `pollMs`,
+   * default 25; 0 = never polled: for predicates on this client's own state, which thousands of
+   * clients in one load generator can then wait on without timers firing).
+   */
+  waitFor(predicate: (client: AdsClient) => boolean, timeoutMs: number, pollMs?: number): Promise<void>;
   /** Drops the stream and opens a new one, announcing what it holds. */
   reconnect(): void;
   /** How the current stream ended, if it did. */
@@ -258,28 +264,32 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     mode,
     subscribe: setSubscription,
     resources: (typeUrl) => stateOf(typeUrl).held,
+    subscription(typeUrl) {
+      const state = stateOf(typeUrl);
+      return { wildcard: state.wildcard, names: state.names };
+    },
     decoded(typeUrl, name) {
       const resource = stateOf(typeUrl).held.get(name);
       return resource ? decodeMessage(messageNameOf(typeUrl), splitAny(resource.any).value) : undefined;
     },
     acceptedVersion: (typeUrl) => stateOf(typeUrl).version || undefined,
     responses,
-    waitFor(predicate, timeoutMs) {
+    waitFor(predicate, timeoutMs, pollMs = 25) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
           if (!predicate(client)) return;
           waiters.delete(check);
           clearTimeout(timer);
-          clearInterval(poll);
+          if (poll) clearInterval(poll);
           resolve();
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          clearInterval(poll);
+          if (poll) clearInterval(poll);
           reject(new Error(`waitFor: condition not met within ${timeoutMs} ms`));
         }, timeoutMs);
         // Also poll: predicates may look at state outside this client (the server's status).
-        const poll = setInterval(check, 25);
+        const poll = pollMs > 0 ? setInterval(check, pollMs) : undefined;
         waiters.add(check);
         check();
       });

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../../util/log.ts';
 import { clientStatusResponse, type CsdsStream } from './csds.ts';
 import { createDeltaEngine } from './delta-engine.ts';
 import { createGrpcServer, type ServingTls } from './grpc-glue.ts';
-import type { DeltaRequest, SotwRequest } from './requests.ts';
+import { warmRequestDecoding, type DeltaRequest, type SotwRequest } from './requests.ts';
 import { encodeControlPlane } from './response-wire.ts';
 import { createSotwEngine } from './sotw-engine.ts';
 import { createSession, type Session } from './stream-session.ts';
@@ -89,7 +89,12 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   }, options.tls ? { tls: options.tls } : {});
 
   return {
-    listen: (host, port) => grpcServer.listen(host, port),
+    async listen(host, port) {
+      const bound = await grpcServer.listen(host, port);
+      // Right after listening, not before: loading the descriptors must not delay the bind.
+      setImmediate(warmRequestDecoding);
+      return bound;
+    },
     async close() {
       for (const session of sessions.values()) session.onEnd();
       sessions.clear();

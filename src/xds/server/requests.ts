@@ -4,6 +4,7 @@
  */
 import type { NodeInfo } from '../cache/types.ts';
 import { messageType } from '../proto/codec.ts';
+import { scanFields, utf8 } from './proto-scan.ts';
 
 /** `google.rpc.Status` as carried by a NACK. */
 export interface ErrorDetail {
@@ -56,10 +57,6 @@ function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
 /** A field of a protobufjs plain object; the bundle spells well-known types in camelCase. */
 function pick(obj: Record<string, unknown>, snake: string, camel: string): unknown {
   return snake in obj ? obj[snake] : obj[camel];
@@ -108,54 +105,136 @@ function toNode(raw: unknown): RequestNode | undefined {
   return { info, raw };
 }
 
-function toError(raw: unknown): ErrorDetail | undefined {
-  if (!isRecord(raw)) return undefined;
-  return { code: typeof raw['code'] === 'number' ? raw['code'] : 0, message: str(raw['message']) };
+/** A request that is not valid protobuf, or carries a known field with the wrong wire type. */
+class WireError extends Error {
+  readonly kind = 'wire';
 }
 
-function decodePlain(typeName: string, bytes: Uint8Array): Record<string, unknown> | MalformedRequest {
+const text = (v: number | Uint8Array, field: string): string => {
+  if (typeof v === 'number') throw new WireError(`${field} is not length-delimited`);
+  return utf8(v);
+};
+
+const message = (v: number | Uint8Array, field: string): Uint8Array => {
+  if (typeof v === 'number') throw new WireError(`${field} is not length-delimited`);
+  return v;
+};
+
+/** The node sub-message, decoded fully (it is sent once per stream, and CSDS echoes it). */
+function decodeNode(bytes: Uint8Array): RequestNode | undefined {
+  const type = messageType('envoy.config.core.v3.Node');
+  return toNode(type.toObject(type.decode(bytes), TO_OBJECT));
+}
+
+/** google.rpc.Status { code = 1 (int32), message = 2 }. */
+function decodeStatus(bytes: Uint8Array): ErrorDetail {
+  let code = 0;
+  let detail = '';
+  scanFields(bytes, (field, v) => {
+    if (field === 1 && typeof v === 'number') code = v | 0;
+    else if (field === 2) detail = text(v, 'error_detail.message');
+  });
+  return { code, message: detail };
+}
+
+/**
+ * Runs `decode` and turns any failure into a MalformedRequest naming `typeName`. Requests are
+ * walked field by field (proto-scan) rather than decoded into protobufjs objects: ACKs are most
+ * of the traffic, and only the node (first request) needs a full decode.
+ */
+function guardedDecode<T>(typeName: string, decode: () => T): T | MalformedRequest {
   try {
-    const type = messageType(typeName);
-    return type.toObject(type.decode(bytes), TO_OBJECT) as Record<string, unknown>;
+    return decode();
   } catch (error) {
     return { kind: 'malformed', message: `cannot decode ${typeName}: ${(error as Error).message}` };
   }
 }
 
-function isMalformed(value: Record<string, unknown> | MalformedRequest): value is MalformedRequest {
-  return value['kind'] === 'malformed';
-}
-
-/** Decodes a DiscoveryRequest; never throws. */
+/**
+ * Decodes a DiscoveryRequest (version_info=1, node=2, resource_names=3, type_url=4,
+ * response_nonce=5, error_detail=6); never throws.
+ */
 export function decodeSotwRequest(bytes: Uint8Array): SotwRequest | MalformedRequest {
-  const obj = decodePlain('envoy.service.discovery.v3.DiscoveryRequest', bytes);
-  if (isMalformed(obj)) return obj;
-  return {
-    kind: 'sotw',
-    versionInfo: str(obj['version_info']),
-    node: toNode(obj['node']),
-    resourceNames: strings(obj['resource_names']),
-    typeUrl: str(obj['type_url']),
-    responseNonce: str(obj['response_nonce']),
-    errorDetail: toError(obj['error_detail']),
-  };
+  return guardedDecode('envoy.service.discovery.v3.DiscoveryRequest', () => {
+    let versionInfo = '';
+    let nodeBytes: Uint8Array | undefined;
+    const resourceNames: string[] = [];
+    let typeUrl = '';
+    let responseNonce = '';
+    let errorDetail: ErrorDetail | undefined;
+    scanFields(bytes, (field, v) => {
+      if (field === 1) versionInfo = text(v, 'version_info');
+      else if (field === 2) nodeBytes = message(v, 'node');
+      else if (field === 3) resourceNames.push(text(v, 'resource_names'));
+      else if (field === 4) typeUrl = text(v, 'type_url');
+      else if (field === 5) responseNonce = text(v, 'response_nonce');
+      else if (field === 6) errorDetail = decodeStatus(message(v, 'error_detail'));
+    });
+    const request: SotwRequest = {
+      kind: 'sotw',
+      versionInfo,
+      node: nodeBytes ? decodeNode(nodeBytes) : undefined,
+      resourceNames,
+      typeUrl,
+      responseNonce,
+      errorDetail,
+    };
+    return request;
+  });
 }
 
-/** Decodes a DeltaDiscoveryRequest; never throws. */
+/** map<string, string> entry: key = 1, value = 2. */
+function mapEntry(bytes: Uint8Array): [string, string] {
+  let key = '';
+  let value = '';
+  scanFields(bytes, (field, v) => {
+    if (field === 1) key = text(v, 'initial_resource_versions key');
+    else if (field === 2) value = text(v, 'initial_resource_versions value');
+  });
+  return [key, value];
+}
+
+/**
+ * Decodes a DeltaDiscoveryRequest (node=1, type_url=2, resource_names_subscribe=3,
+ * resource_names_unsubscribe=4, initial_resource_versions=5, response_nonce=6, error_detail=7);
+ * never throws.
+ */
 export function decodeDeltaRequest(bytes: Uint8Array): DeltaRequest | MalformedRequest {
-  const obj = decodePlain('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes);
-  if (isMalformed(obj)) return obj;
-  const initial = new Map<string, string>();
-  const raw = obj['initial_resource_versions'];
-  if (isRecord(raw)) for (const [name, version] of Object.entries(raw)) initial.set(name, str(version));
-  return {
-    kind: 'delta',
-    node: toNode(obj['node']),
-    typeUrl: str(obj['type_url']),
-    subscribe: strings(obj['resource_names_subscribe']),
-    unsubscribe: strings(obj['resource_names_unsubscribe']),
-    initialVersions: initial,
-    responseNonce: str(obj['response_nonce']),
-    errorDetail: toError(obj['error_detail']),
-  };
+  return guardedDecode('envoy.service.discovery.v3.DeltaDiscoveryRequest', () => {
+    let nodeBytes: Uint8Array | undefined;
+    let typeUrl = '';
+    const subscribe: string[] = [];
+    const unsubscribe: string[] = [];
+    const initialVersions = new Map<string, string>();
+    let responseNonce = '';
+    let errorDetail: ErrorDetail | undefined;
+    scanFields(bytes, (field, v) => {
+      if (field === 1) nodeBytes = message(v, 'node');
+      else if (field === 2) typeUrl = text(v, 'type_url');
+      else if (field === 3) subscribe.push(text(v, 'resource_names_subscribe'));
+      else if (field === 4) unsubscribe.push(text(v, 'resource_names_unsubscribe'));
+      else if (field === 5) initialVersions.set(...mapEntry(message(v, 'initial_resource_versions')));
+      else if (field === 6) responseNonce = text(v, 'response_nonce');
+      else if (field === 7) errorDetail = decodeStatus(message(v, 'error_detail'));
+    });
+    const request: DeltaRequest = {
+      kind: 'delta',
+      node: nodeBytes ? decodeNode(nodeBytes) : undefined,
+      typeUrl,
+      subscribe,
+      unsubscribe,
+      initialVersions,
+      responseNonce,
+      errorDetail,
+    };
+    return request;
+  });
+}
+
+/**
+ * Loads the protobuf types request decoding needs, so the first stream after start does not pay
+ * for loading the Envoy descriptor bundle (hundreds of ms) inside its admission.
+ */
+export function warmRequestDecoding(): void {
+  messageType('envoy.config.core.v3.Node');
 }

@@ -10,6 +10,7 @@
 import { contentHash } from '../../util/hash.ts';
 import type { EncodedResource, ResourceSet } from '../cache/types.ts';
 import type { TypeUrl } from '../type-urls.ts';
+import { nextNonce } from './nonce.ts';
 import { fieldWriter } from './proto-scan.ts';
 
 /** The content of one SotW response for one (ResourceSet, subscription), shared by streams. */
@@ -20,6 +21,13 @@ export interface PreparedSotw {
   readonly items: readonly EncodedResource[];
   /** Encoded version_info + resources + type_url, built once on first use. */
   body(): Uint8Array;
+  /**
+   * The complete response with this content's own nonce (unique to this object in the process),
+   * built once and written as is to every stream that is sent this content: no per-stream copy.
+   * `controlPlane` is expected to be the same object on every call (one per server); another one
+   * rebuilds the bytes.
+   */
+  shared(controlPlane?: Uint8Array): { readonly nonce: string; readonly bytes: Uint8Array };
 }
 
 /** Same formula as `resourceSet`: items sorted by name, hashed as `name=version`. */
@@ -64,6 +72,12 @@ export function prepareSotw(
     version = items.length === set.items.size ? set.version : versionOf(items);
   }
   let body: Uint8Array | undefined;
+  let shared: { nonce: string; bytes: Uint8Array; controlPlane: Uint8Array | undefined } | undefined;
+  const writeBody = (w: ReturnType<typeof fieldWriter>): void => {
+    w.string(1, version);
+    for (const item of items) w.bytes(2, item.any);
+    w.string(4, typeUrl);
+  };
   const prepared: PreparedSotw = {
     typeUrl,
     version,
@@ -71,12 +85,21 @@ export function prepareSotw(
     body() {
       if (!body) {
         const w = fieldWriter();
-        w.string(1, version);
-        for (const item of items) w.bytes(2, item.any);
-        w.string(4, typeUrl);
+        writeBody(w);
         body = w.finish();
       }
       return body;
+    },
+    shared(controlPlane) {
+      if (!shared || shared.controlPlane !== controlPlane) {
+        const nonce = shared?.nonce ?? nextNonce();
+        const w = fieldWriter();
+        writeBody(w);
+        w.string(5, nonce);
+        if (controlPlane) w.bytes(6, controlPlane);
+        shared = { nonce, bytes: w.finish(), controlPlane };
+      }
+      return shared;
     },
   };
   if (perSet.size >= MAX_PREPARED_PER_SET) perSet.clear();

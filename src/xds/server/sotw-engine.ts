@@ -19,6 +19,10 @@ interface SotwTypeState {
   explicitWildcard: boolean;
   /** Sorted, unique explicit names (no `*`). */
   names: readonly string[];
+  /** `*` for wildcard, else the names joined: the key of the shared prepared response. */
+  key: string;
+  /** resource_names exactly as last received: an ACK repeating them skips re-sorting. */
+  rawNames: readonly string[];
   /** The client's version_info on its first request (reconnect): adopted if it is current. */
   initialVersion: string;
   sent: { prepared: PreparedSotw; nonce: string } | undefined;
@@ -49,6 +53,17 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function subscriptionKey(state: SotwTypeState): string {
+  return isWildcard(state) ? '*' : state.names.join('\0');
+}
+
 function changedItems(previous: PreparedSotw | undefined, next: PreparedSotw): boolean {
   if (!previous) return next.items.length > 0;
   const before = new Map(previous.items.map((item) => [item.name, item.version] as const));
@@ -62,8 +77,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
   let snapshot: Snapshot | undefined;
 
   const prepared = (state: SotwTypeState, set: ResourceSet): PreparedSotw => {
-    const wildcard = isWildcard(state);
-    return prepareSotw(state.typeUrl, set, wildcard, state.names, wildcard ? '*' : state.names.join('\0'));
+    return prepareSotw(state.typeUrl, set, isWildcard(state), state.names, state.key);
   };
 
   const onRequest = (request: SotwRequest): void => {
@@ -72,15 +86,20 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
       options.onUnknownType?.(typeUrl);
       return;
     }
-    const explicit = [...new Set(request.resourceNames.filter((name) => name !== '*'))].sort();
-    const star = request.resourceNames.includes('*');
+    const normalize = (): { explicit: string[]; star: boolean } => ({
+      explicit: [...new Set(request.resourceNames.filter((name) => name !== '*'))].sort(),
+      star: request.resourceNames.includes('*'),
+    });
     let state = states.get(typeUrl);
     if (!state) {
+      const { explicit, star } = normalize();
       state = {
         typeUrl,
         legacyWildcard: FULL_STATE_TYPES.has(typeUrl) && request.resourceNames.length === 0,
         explicitWildcard: star,
         names: explicit,
+        key: '',
+        rawNames: request.resourceNames,
         initialVersion: request.versionInfo,
         sent: undefined,
         inFlight: false,
@@ -89,6 +108,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
         dirty: true,
         forced: false,
       };
+      state.key = subscriptionKey(state);
       states.set(typeUrl, state);
       return;
     }
@@ -104,6 +124,10 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
         state.acked = state.sent.prepared;
       }
     }
+    // Most requests are ACKs repeating the last list: nothing to normalize or compare.
+    if (sameList(state.rawNames, request.resourceNames)) return;
+    state.rawNames = request.resourceNames;
+    const { explicit, star } = normalize();
     const wasWildcard = isWildcard(state);
     if (request.resourceNames.length > 0) state.legacyWildcard = false;
     state.explicitWildcard = star;
@@ -111,6 +135,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
       state.names = explicit;
       state.dirty = true;
     }
+    state.key = subscriptionKey(state);
   };
 
   const stepFor = (state: SotwTypeState): PumpStep<PreparedSotw> => ({
@@ -133,9 +158,22 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
     },
     inFlight: () => state.inFlight,
     send(next) {
-      const nonce = nextNonce();
       const previous = state.sent?.prepared;
-      outbox.send(sotwResponse(next, nonce, options.controlPlane));
+      let nonce: string;
+      if (previous === next) {
+        // The same content again (a forced EDS resend): a fresh nonce, so the ACK of this send
+        // is told apart from that of the last one.
+        nonce = nextNonce();
+        outbox.send(sotwResponse(next, nonce, options.controlPlane));
+      } else {
+        // Usual case: the bytes (and nonce) built once for this content, shared by every stream.
+        // A stream may get one content's nonce again later (subscription A → B → A); every
+        // request echoing the earlier send arrived before the ACK that allowed this one (one
+        // ordered stream, one response in flight), so a matching nonce can only answer this send.
+        const shared = next.shared(options.controlPlane);
+        nonce = shared.nonce;
+        outbox.send(shared.bytes);
+      }
       state.sent = { prepared: next, nonce };
       state.inFlight = true;
       state.dirty = false;

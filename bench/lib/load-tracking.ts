@@ -1,0 +1,102 @@
+/**
+ * What the load generator needs beyond a plain Envoy-like stream: misbehaving streams (slow to
+ * apply, NACKing), waits on one resource across many streams, and per-stream byte counts. Pure
+ * functions over ADS clients, so they are testable without a child process.
+ */
+import type { AdsClient, AdsClientOptions } from '../../src/xds/client/ads-client.ts';
+import { TypeUrl } from '../../src/xds/type-urls.ts';
+import type { ResourceExpectation, StreamBehaviour, StreamBytes } from './load-protocol.ts';
+import { epochMs } from './stats.ts';
+
+/** The default apply delay of a 'slow' stream, as scenario 9 asks for. */
+export const SLOW_APPLY_DELAY_MS = 2_000;
+
+/** The NACK message of 'nack' streams (never secret-bearing). */
+export const NACK_MESSAGE = 'bench: rejected by an always-NACKing client';
+
+/**
+ * Client options for a behaviour: 'slow' waits `slowDelayMs` before applying (and ACKing) each
+ * response; 'nack' accepts CDS and LDS (so it subscribes EDS and RDS like Envoy) and NACKs every
+ * other response, so every change to what it asked for comes back rejected.
+ */
+export function behaviourOptions(behaviour: StreamBehaviour | undefined, slowDelayMs = SLOW_APPLY_DELAY_MS): AdsClientOptions {
+  if (behaviour === 'slow') return { applyDelayMs: slowDelayMs };
+  if (behaviour === 'nack') {
+    return { nackPolicy: (typeUrl) => (typeUrl === TypeUrl.Cluster || typeUrl === TypeUrl.Listener ? undefined : NACK_MESSAGE) };
+  }
+  return {};
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}
+
+/** Options of `waitOnResource`. */
+export interface ResourceWait {
+  readonly typeUrl: string;
+  readonly name: string;
+  readonly expect: ResourceExpectation;
+  /** Only streams holding the resource now are tracked (the ones a change affects). */
+  readonly holdersOnly?: boolean;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Waits on every client (minus those `skip` names by index) until its copy of the resource meets
+ * the expectation; resolves with the time each tracked stream first met it (handled responses are
+ * applied and ACKed before waiters run, so this is its ACK time) and how many never did.
+ * `tracked` is the number of streams waited on, known at once.
+ */
+export function waitOnResource(
+  clients: readonly AdsClient[],
+  wait: ResourceWait,
+  skip: (index: number) => boolean = () => false,
+): { tracked: number; done: Promise<{ ackedAt: number[]; missing: number }> } {
+  const typeUrl = wait.typeUrl as TypeUrl;
+  const waits: Promise<number>[] = [];
+  clients.forEach((client, index) => {
+    if (skip(index)) return;
+    const baseline = client.resources(typeUrl).get(wait.name)?.any;
+    if (wait.holdersOnly === true && baseline === undefined) return;
+    let at = 0;
+    const met = (): boolean => {
+      const now = client.resources(typeUrl).get(wait.name)?.any;
+      if (wait.expect === 'present') return now !== undefined;
+      if (wait.expect === 'absent') return now === undefined;
+      return now !== undefined && (baseline === undefined || !sameBytes(now, baseline));
+    };
+    waits.push(
+      client
+        .waitFor(
+          () => {
+            if (at === 0 && met()) at = epochMs();
+            return at !== 0;
+          },
+          wait.timeoutMs,
+          // The predicate reads only this client: re-checked after each response, no timer.
+          0,
+        )
+        .then(
+          () => at,
+          () => 0,
+        ),
+    );
+  });
+  const done = Promise.all(waits).then((times) => ({ ackedAt: times.filter((t) => t > 0), missing: times.filter((t) => t === 0).length }));
+  return { tracked: waits.length, done };
+}
+
+/** Per client: bytes, responses and bytes by type URL of the responses after `marks[i]`. */
+export function bytesSince(clients: readonly AdsClient[], marks: readonly number[]): StreamBytes[] {
+  return clients.map((client, i) => {
+    const byType: Record<string, number> = {};
+    let bytes = 0;
+    let responses = 0;
+    for (const record of client.responses.slice(marks[i] ?? 0)) {
+      bytes += record.bytes;
+      responses += 1;
+      byType[record.typeUrl] = (byType[record.typeUrl] ?? 0) + record.bytes;
+    }
+    return { bytes, responses, byType };
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * Connect storm (issue 5, scenario 4). Trellis runs in this process with N = 1,000 services
+ * (E = 3) and a dependency fan-out k per sidecar (k = 50 through a PlatformPolicy default
+ * `dependencies` list, or k = all). P sidecar streams are opened at once from several load
+ * generator processes, several streams per HTTP/2 connection (grpc-js clients are too heavy for
+ * 10k connections on this machine; Envoy would use one each). Measured: connect → every stream
+ * holds and ACKed its initial config (CDS, LDS, every EDS and RDS it references), admissions per
+ * second (P over that time), the server's peak RSS and CPU, the load generator's CPU.
+ */
+import { join } from 'node:path';
+import { startLoadFleet } from '../lib/load-fleet.ts';
+import { profileSection } from '../lib/profiler.ts';
+import { atLeast, atMost, info, type Metric, type ScenarioResult } from '../lib/report.ts';
+import type { Scenario, ScenarioOptions } from '../lib/scenario.ts';
+import { cpuSeconds, epochMs, summary } from '../lib/stats.ts';
+import { ackedProxies, loadScopedMesh, sampleRss, stormNodes, type FanOut } from '../lib/storm-setup.ts';
+import { startBenchTrellis } from '../lib/trellis-instance.ts';
+
+const SERVICES = 1000;
+const CONNECT_TIMEOUT_MS = 180_000;
+/** Streams per HTTP/2 connection in the load generator. */
+export const STREAMS_PER_CONNECTION = 10;
+
+/** Load generator processes for P streams: about 2,500 streams each, at least 2. */
+export function processesFor(streams: number): number {
+  return Math.max(2, Math.ceil(streams / 2500));
+}
+
+/** One storm: P streams at fan-out k (exported for one-off runs and profiles). */
+export async function runStorm(streams: number, fanOut: FanOut, options: ScenarioOptions): Promise<ScenarioResult> {
+  const services = options.services ?? SERVICES;
+  const say = (line: string): void => options.progress(`[connect-storm P=${streams} k=${fanOut}] ${line}`);
+  const nodes = stormNodes(streams, services);
+  const notes: string[] = [
+    `${STREAMS_PER_CONNECTION} streams per HTTP/2 connection (${Math.ceil(streams / STREAMS_PER_CONNECTION)} connections); sidecar i belongs to service i mod N`,
+  ];
+  const fleet = startLoadFleet({ processes: options.processes ?? processesFor(streams), core: options.loadCore });
+  const metrics: Metric[] = [];
+  try {
+    const trellis = await startBenchTrellis();
+    try {
+      const loadMs = await loadScopedMesh(trellis, services, fanOut);
+      say(`registered ${services} services in ${Math.round(loadMs)} ms`);
+      const rssBefore = process.memoryUsage.rss();
+      const profile = options.profileDir === undefined ? undefined : await profileSection();
+      const rss = sampleRss();
+      const cpuStart = process.cpuUsage();
+      const loadStart = await fleet.usage();
+      const start = epochMs();
+      const ready = await fleet.connectWith(trellis.xdsAddress, 'sotw', nodes, CONNECT_TIMEOUT_MS, { streamsPerConnection: STREAMS_PER_CONNECTION });
+      const elapsed = ready.map((at) => at - start);
+      const serverCpu = cpuSeconds(cpuStart, process.cpuUsage());
+      const peakRss = rss.stop();
+      if (profile && options.profileDir !== undefined) {
+        say(`profile: ${await profile.stop(join(options.profileDir, `connect-storm-${streams}-k${fanOut}.cpuprofile`))}`);
+      }
+      const loadCpu = (await fleet.usage()).cpuSeconds - loadStart.cpuSeconds;
+      const times = summary(elapsed);
+      const status = ackedProxies(await trellis.status());
+      say(`all ${streams} ACKed in ${Math.round(times.max)} ms; server CPU ${serverCpu.toFixed(1)} s, load ${loadCpu.toFixed(1)} s; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`);
+      if (status.acked !== streams) notes.push(`server status: ${status.acked}/${status.proxies} proxies fully ACKed after the storm`);
+      const allSeconds = times.max / 1000;
+      metrics.push(
+        info('register mesh over HTTP', loadMs, 'ms'),
+        atLeast('admissions per second (P / time until all ACKed)', streams / allSeconds, '1/s', 1000),
+        fanOut === 50 && streams >= 10_000
+          ? atMost('connect → all streams ACKed initial config', times.max, 'ms', 30_000)
+          : info('connect → all streams ACKed initial config', times.max, 'ms'),
+        info('connect → initial config ACKed, p50 stream', times.p50, 'ms'),
+        info('connect → initial config ACKed, p99 stream', times.p99, 'ms'),
+        info('server CPU during the storm', serverCpu, 's'),
+        info('server CPU per admitted stream', (serverCpu * 1000) / streams, 'ms'),
+        // What one server core could admit if the clients kept up (the measured rate is client-bound here).
+        info('server admission capacity, P / server CPU-seconds (derived)', streams / serverCpu, '1/s'),
+        info('load generator CPU during the storm', loadCpu, 's'),
+        info('server RSS before the storm', rssBefore / 2 ** 20, 'MiB'),
+        info('server peak RSS during the storm', peakRss / 2 ** 20, 'MiB'),
+        info('views (snapshots) on the server', status.views, 'count'),
+        info('proxies fully ACKed (server status)', status.acked, 'count'),
+      );
+      await fleet.disconnect();
+    } finally {
+      await trellis.close();
+    }
+    return {
+      name: 'connect-storm',
+      sizes: { services, endpointsPerService: 3, streams, dependencies: String(fanOut), mode: 'sotw', processes: fleet.size, streamsPerConnection: STREAMS_PER_CONNECTION },
+      metrics,
+      notes,
+    };
+  } finally {
+    await fleet.close();
+  }
+}
+
+export const connectStorm: Scenario = {
+  name: 'connect-storm',
+  description: 'P ADS streams opened at once (k = 50 and k = all): admissions/s, time until all ACKed, peak RSS',
+  async run(options) {
+    const sizes: { streams: number; fanOut: FanOut }[] =
+      options.streams !== undefined
+        ? [{ streams: options.streams, fanOut: 50 }]
+        : options.quick
+          ? [{ streams: 1000, fanOut: 50 }]
+          : [
+              { streams: 1000, fanOut: 50 },
+              { streams: 5000, fanOut: 50 },
+              { streams: 10_000, fanOut: 50 },
+              { streams: 1000, fanOut: 'all' },
+            ];
+    const results: ScenarioResult[] = [];
+    for (const size of sizes) results.push(await runStorm(size.streams, size.fanOut, options));
+    return results;
+  },
+};
