@@ -72,19 +72,35 @@ export interface RunningTrellis {
   close(): Promise<void>;
 }
 
-/** Starts Trellis; resolves once both servers listen and server.json is written. */
+/**
+ * Starts Trellis; resolves once both servers listen and server.json is written. If any step
+ * fails, everything opened so far is closed again (the data folder's lock included).
+ */
 export async function startTrellis(options: TrellisOptions): Promise<RunningTrellis> {
+  const opened: Array<() => Promise<void> | void> = [];
+  try {
+    return await start(options, opened);
+  } catch (error) {
+    for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function start(options: TrellisOptions, opened: Array<() => Promise<void> | void>): Promise<RunningTrellis> {
   const log = createLogger('trellis');
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const store = await openLevelStore(join(dataDir, 'db'));
+  opened.push(() => store.close());
   const registry = await createRegistry({ store, log: log.child('registry') });
+  opened.push(() => registry.close());
   for (const path of options.examples) {
     const result = await loadExamples(registry, path);
     for (const problem of result.problems) log.warn('example entry skipped', { problem });
     log.info('example mesh loaded', { path, instances: result.loaded });
   }
   const stopSweeper = registry.startTtlSweeper(options.ttlSweepMs);
+  opened.push(stopSweeper);
 
   const configStore = await openConfigStore(store);
   const config = createConfigService({
@@ -111,6 +127,7 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
     log: log.child('ca'),
     ...(userCa ? { userCa } : {}),
   });
+  opened.push(() => ca.close());
   // One lookup per config revision; the previous one lets unchanged services keep their identity.
   let configLookup: ConfigLookup = createConfigLookup(config.snapshot());
   const pipeline = createMeshPipeline({
@@ -128,8 +145,10 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
     trustDomain: options.trustDomain,
     log: log.child('pipeline'),
   });
+  opened.push(() => pipeline.close());
   let gitops: ConfigDirWatcher | undefined;
   if (options.configDir) gitops = await watchConfigDir(resolve(options.configDir), config, log.child('gitops'));
+  opened.push(() => gitops?.close());
 
   const autoRegister = (node: NodeInfo): { namespace: string; service: string; id: string } | undefined => {
     const { identity } = parseNodeIdentity(node);
@@ -165,6 +184,7 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
       if (target) registry.scheduleProxyRemoval(target.namespace, target.service, target.id, options.proxyGraceMs);
     },
   });
+  opened.push(() => ads.close());
   const xdsPort = await ads.listen(options.xdsHost, options.xdsPort);
   const { token, hash } = await ensureAdminToken(dataDir);
   const tokens = await openTokenStore(store);
@@ -187,6 +207,7 @@ export async function startTrellis(options: TrellisOptions): Promise<RunningTrel
     }),
     log: log.child('api'),
   });
+  opened.push(() => api.close());
   const xdsAddress = `${options.xdsHost}:${xdsPort}`;
   const apiUrl = `http://${options.apiHost.includes(':') ? `[${options.apiHost}]` : options.apiHost}:${api.port}`;
   const serverFile = join(dataDir, 'server.json');

@@ -3,6 +3,7 @@
  * declares its flags; this file only dispatches and turns errors into exit codes.
  */
 import { parseArgs } from 'node:util';
+import { TrellisError } from '../util/errors.ts';
 import { UsageError, type Command, type FlagValues } from './command.ts';
 import { agentCommand } from './commands/agent.ts';
 import { bootstrapCommand } from './commands/bootstrap.ts';
@@ -72,7 +73,23 @@ export async function runCli(argv: readonly string[], out: (text: string) => voi
       process.stderr.write(`trellis ${name}: ${error.message}\n`);
       return error instanceof UsageError ? 2 : 1;
     }
+    const known = explainStartFailure(error);
+    if (known) {
+      process.stderr.write(`trellis ${name}: ${known}\n`);
+      return 1;
+    }
     throw error;
   }
 }
 
+
+/** A readable line for the start failures an operator can fix (busy port, data folder in use). */
+function explainStartFailure(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const busy = /EADDRINUSE[^\]]*?(\d[\d.:[\]a-f]*:\d+)/i.exec(message) ?? /address already in use ([^\s\]]+)/i.exec(message);
+  if (busy) return `cannot listen on ${busy[1] ?? 'the requested address'}: the address is already in use (pick another with --xds / --api)`;
+  if (error instanceof TrellisError && error.kind === 'store') {
+    return `${message} (is another Trellis running on the same --data folder? LevelDB allows one process per folder)`;
+  }
+  return undefined;
+}

@@ -186,6 +186,21 @@ describe('trellis assembled', () => {
     expect(status.out).not.toContain('PRIVATE KEY');
   });
 
+  it('refuses a busy port with a clear message and releases the data folder it opened', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'trellis-it-busy-'));
+    try {
+      const busy = trellis.xdsAddress;
+      const failed = await runCli(['serve', '--data', other, '--xds', busy, '--api', '127.0.0.1:0'], () => undefined).catch((e: unknown) => e);
+      expect(failed).toBe(1);
+      // The failed start closed its LevelDB store: another start on the same folder works.
+      const second = await startTrellis({ ...DEFAULT_OPTIONS, xdsPort: 0, apiPort: 0, dataDir: other });
+      await second.close();
+      await expect(startTrellis({ ...DEFAULT_OPTIONS, xdsPort: Number(busy.split(':')[1]), apiPort: 0, dataDir: other })).rejects.toThrow(/EADDRINUSE|in use/);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('prints an Envoy bootstrap pointing at this server', async () => {
     const { code, out } = await cli('bootstrap', '--service', 'reviews', '--namespace', 'bookinfo');
     expect(code).toBe(0);
