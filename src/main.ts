@@ -143,6 +143,8 @@ async function start(options: TrellisOptions, opened: Array<() => Promise<void> 
     certificates: ca.source,
     verifier: ca.verifier,
     trustDomain: options.trustDomain,
+    // A reconnect storm finds its views ready instead of rebuilding them.
+    viewGraceMs: 10_000,
     log: log.child('pipeline'),
   });
   opened.push(() => pipeline.close());

@@ -82,6 +82,8 @@ interface ViewEntry {
   diagnostics: readonly Diagnostic[];
   lastError: string | undefined;
   readonly watchers: Set<Watcher>;
+  /** Set while the view has no proxy and waits out its grace period. */
+  retireTimer?: NodeJS.Timeout | undefined;
 }
 
 export interface MeshPipelineOptions {
@@ -93,6 +95,11 @@ export interface MeshPipelineOptions {
   readonly verifier?: IdentityVerifier;
   /** The SPIFFE trust domain of the mesh. */
   readonly trustDomain?: string;
+  /**
+   * How long a view outlives its last proxy (default 0). A reconnecting fleet then finds its
+   * snapshots ready instead of rebuilding every view.
+   */
+  readonly viewGraceMs?: number;
   readonly log?: Logger;
 }
 
@@ -329,6 +336,21 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
     return identity;
   }
 
+  /** Forgets a view nobody watches, after the grace period (a proxy joining meanwhile keeps it). */
+  function retire(entry: ViewEntry): void {
+    const forget = (): void => {
+      entry.retireTimer = undefined;
+      if (entry.watchers.size > 0 || entries.get(entry.key) !== entry) return;
+      entries.delete(entry.key);
+      unindex(entry);
+    };
+    const grace = options.viewGraceMs ?? 0;
+    if (grace <= 0) return forget();
+    clearTimeout(entry.retireTimer);
+    entry.retireTimer = setTimeout(forget, grace);
+    entry.retireTimer.unref();
+  }
+
   function watch(node: NodeInfo, onChange: (snapshot: Snapshot) => void): SnapshotWatch {
     const parsed = parseNodeIdentity(node);
     for (const d of parsed.diagnostics) log.warn('node metadata problem', { node: node.id, problem: formatDiagnostic(d) });
@@ -351,6 +373,8 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
       buildFull(entry);
     }
     const watcher: Watcher = { onChange };
+    clearTimeout(entry.retireTimer);
+    entry.retireTimer = undefined;
     entry.watchers.add(watcher);
     const key = view.key;
     return {
@@ -359,10 +383,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
         const owner = findEntry(watcher, key);
         if (!owner) return;
         owner.watchers.delete(watcher);
-        if (owner.watchers.size === 0) {
-          entries.delete(owner.key);
-          unindex(owner);
-        }
+        if (owner.watchers.size === 0) retire(owner);
       },
     };
   }
@@ -399,6 +420,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
       unsubscribe();
       unsubscribeConfig?.();
       unsubscribeCertificates?.();
+      for (const entry of entries.values()) clearTimeout(entry.retireTimer);
       if (scheduled) clearImmediate(scheduled);
       scheduled = undefined;
     },

@@ -213,6 +213,21 @@ describe('mesh pipeline', () => {
     expect(names(seen[0], TypeUrl.Cluster)).toContain('outbound|details.shop');
   });
 
+  it('keeps a view nobody watches for its grace period, so a reconnecting proxy reuses it, then forgets it', async () => {
+    pipeline = createMeshPipeline({ registry: fakeRegistry(base), viewGraceMs: 60 });
+    const first = pipeline.watch(sidecar('a', 'reviews', 'shop'), () => undefined);
+    const snapshot = first.current();
+    first.close();
+    expect(pipeline.views()).toHaveLength(1);
+    const builds = pipeline.stats().fullBuilds;
+    const again = pipeline.watch(sidecar('a', 'reviews', 'shop'), () => undefined);
+    expect(again.current()).toBe(snapshot);
+    expect(pipeline.stats().fullBuilds).toBe(builds);
+    again.close();
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(pipeline.views()).toHaveLength(0);
+  });
+
   it('stops notifying a closed watch and forgets views nobody watches', () => {
     const registry = fakeRegistry(base);
     pipeline = createMeshPipeline({ registry });
