@@ -69,6 +69,15 @@ function adjust(digest: Digest, removed: readonly EncodedResource[], added: read
 const ZERO: Digest = [0, 0, 0, 0, 0];
 
 /**
+ * The version of any collection of distinct-named resources, computed exactly as a ResourceSet's
+ * version: a subset sent to a named subscription and a whole set with the same items get the same
+ * version, so identical content is never pushed again under a new version.
+ */
+export function itemsVersion(items: readonly EncodedResource[]): string {
+  return versionOf(adjust(ZERO, [], items));
+}
+
+/**
  * A resource set versioned by the names and versions it holds (order-independent: see the module
  * comment). Later duplicates replace earlier; `items` iterates in name order.
  */

@@ -7,7 +7,7 @@
  *     removed_resources=6, control_plane=7.
  *   Resource: version=1, resource=2 (Any), name=3.
  */
-import { contentHash } from '../../util/hash.ts';
+import { itemsVersion } from '../cache/snapshot.ts';
 import type { EncodedResource, ResourceSet } from '../cache/types.ts';
 import type { TypeUrl } from '../type-urls.ts';
 import { nextNonce } from './nonce.ts';
@@ -32,7 +32,7 @@ export interface PreparedSotw {
 
 /** Same formula as `resourceSet`: items sorted by name, hashed as `name=version`. */
 export function versionOf(items: readonly EncodedResource[]): string {
-  return contentHash(...items.map((item) => `${item.name}=${item.version}`));
+  return itemsVersion(items);
 }
 
 // Bounded per set: keys are subscriptions, and proxies sharing a set mostly share subscriptions.
