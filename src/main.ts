@@ -18,6 +18,7 @@ import type { ConfigLookup } from './config/types.ts';
 import { loadExampleConfig } from './config/examples.ts';
 import { previewEnvoy } from './pipeline/preview.ts';
 import { parseNodeIdentity } from './model/node-identity.ts';
+import type { ProxyIdentity } from './model/types.ts';
 import { createMeshPipeline } from './pipeline/mesh-pipeline.ts';
 import { loadExamples } from './registry/examples.ts';
 import { createRegistry } from './registry/registry.ts';
@@ -152,19 +153,20 @@ async function start(options: TrellisOptions, opened: Array<() => Promise<void> 
   if (options.configDir) gitops = await watchConfigDir(resolve(options.configDir), config, log.child('gitops'));
   opened.push(() => gitops?.close());
 
-  const autoRegister = (node: NodeInfo): { namespace: string; service: string; id: string } | undefined => {
+  /** The instance a connecting proxy stands for, when its metadata names service, address and port. */
+  const proxyInstance = (node: NodeInfo): { identity: ProxyIdentity; id: string } | undefined => {
     const { identity } = parseNodeIdentity(node);
     if (!identity.service || !identity.address || !identity.port) return undefined;
-    return { namespace: identity.namespace, service: identity.service, id: defaultInstanceId(identity.address, identity.port) };
+    return { identity, id: defaultInstanceId(identity.address, identity.port) };
   };
   const ads = createAdsServer({
     source: pipeline,
     ...(options.xdsTls ? { tls: await ca.servingCertificate(options.xdsTls) } : {}),
     log: log.child('ads'),
     onStreamOpen: ({ node }) => {
-      const target = autoRegister(node);
+      const target = proxyInstance(node);
       if (!target) return;
-      const { identity } = parseNodeIdentity(node);
+      const { identity } = target;
       registry
         .registerFromProxy({
           id: target.id,
@@ -182,8 +184,8 @@ async function start(options: TrellisOptions, opened: Array<() => Promise<void> 
         .catch((error: unknown) => log.error('proxy registration failed', { node: node.id, error: String(error) }));
     },
     onStreamClose: ({ node }) => {
-      const target = autoRegister(node);
-      if (target) registry.scheduleProxyRemoval(target.namespace, target.service, target.id, options.proxyGraceMs);
+      const target = proxyInstance(node);
+      if (target) registry.scheduleProxyRemoval(target.identity.namespace, target.identity.service, target.id, options.proxyGraceMs);
     },
   });
   opened.push(() => ads.close());

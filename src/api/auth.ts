@@ -9,9 +9,9 @@
  * (`admin.token`) is always an admin. Reads are open when `openReads` (the API listens on
  * loopback); otherwise they need any valid token.
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { TrellisError } from '../util/errors.ts';
+import { secretDigest, secretMatches } from '../util/secrets.ts';
 
 /**
  * read: GET-like; write: changes state (then permitWrites narrows it); admin: admin only;
@@ -65,9 +65,8 @@ export function createAuthorizer(adminTokenHash: string, options: AuthorizerOpti
   const expected = Buffer.from(adminTokenHash, 'hex');
   const openReads = options.openReads ?? true;
   const identify = (token: string): Principal | undefined => {
-    const digest = createHash('sha256').update(token, 'utf8').digest();
-    if (timingSafeEqual(digest, expected)) return BOOTSTRAP_ADMIN;
-    return options.tokens?.lookup(digest.toString('hex'));
+    if (secretMatches(token, expected)) return BOOTSTRAP_ADMIN;
+    return options.tokens?.lookup(secretDigest(token).toString('hex'));
   };
   return (request, action) => {
     const token = bearerToken(request.headers.authorization);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyValueStore } from '../store/types.ts';
 import { TrellisError, type Diagnostic } from '../util/errors.ts';
 import { ROLES, type Principal, type Role, type TokenLookup } from './auth.ts';
+import { newSecret } from '../util/secrets.ts';
 import { hashToken } from './tokens.ts';
 
 export const TOKENS_PREFIX = 'tokens/';
@@ -60,7 +61,7 @@ export async function openTokenStore(store: KeyValueStore, now: () => Date = () 
       const checked = validateInput(input, [...byId.values()]);
       if (!checked.ok) return checked;
       const id = `tok-${randomBytes(6).toString('hex')}`;
-      const token = `trellis_${randomBytes(32).toString('base64url')}`;
+      const token = `trellis_${newSecret()}`;
       const record: StoredToken = {
         id,
         name: checked.name ?? `${checked.role}-${id.slice(4)}`,

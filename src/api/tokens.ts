@@ -3,10 +3,10 @@
  * checking requests; the token itself is written once to `<dataDir>/admin.token` (mode 0600) for
  * the operator and is never logged.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrellisError } from '../util/errors.ts';
+import { newSecret, secretDigest } from '../util/secrets.ts';
 
 export const TOKEN_FILE = 'admin.token';
 export const TOKEN_HASH_FILE = 'admin.token.sha256';
@@ -14,7 +14,7 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 /** Lowercase hex SHA-256 of a token, the form stored and compared. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return secretDigest(token).toString('hex');
 }
 
 /**
@@ -36,7 +36,7 @@ export async function ensureAdminToken(dataDir: string): Promise<{ token: string
     }
     let token = (await readOptional(tokenPath))?.trim();
     if (token === undefined || token === '') {
-      token = randomBytes(32).toString('base64url');
+      token = newSecret();
       // 'w' with mode only applies the mode to new files; chmod covers an existing empty file.
       await writeFile(tokenPath, `${token}\n`, { mode: 0o600 });
       await chmod(tokenPath, 0o600);

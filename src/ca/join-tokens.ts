@@ -4,9 +4,10 @@
  * flag) under `ca/join-tokens/<id>`. `verify` hashes the presented token and compares digests in
  * constant time; refusals carry a reason and are logged with the token id, never the token.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { KeyValueStore } from '../store/types.ts';
 import { TrellisError } from '../util/errors.ts';
+import { newSecret, secretDigest, secretMatches } from '../util/secrets.ts';
 import type { Logger } from '../util/log.ts';
 import type { Clock } from './clock.ts';
 import type { IdentityVerifier, SpiffeId } from './types.ts';
@@ -42,7 +43,6 @@ export interface JoinTokens extends IdentityVerifier {
   list(): JoinTokenRecord[];
 }
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
 export async function openJoinTokens(store: KeyValueStore, clock: Clock, log: Logger): Promise<JoinTokens> {
   const byId = new Map<string, StoredJoinToken>();
@@ -61,9 +61,9 @@ export async function openJoinTokens(store: KeyValueStore, clock: Clock, log: Lo
     // the digest comparison touches the secret.
     const match = /^trellis-join_([0-9a-f]{12})\.[A-Za-z0-9_-]{20,100}$/.exec(token);
     const record = match === null ? undefined : byId.get(match[1] ?? '');
-    const digest = sha256(token);
+    // Compared even for an unknown id, so timing does not tell unknown ids from wrong secrets.
     const stored = record === undefined ? Buffer.alloc(32) : Buffer.from(record.hash, 'hex');
-    const equal = timingSafeEqual(digest, stored);
+    const equal = secretMatches(token, stored);
     if (record === undefined || !equal) {
       log.warn('join token refused', { reason: 'unknown or forged' });
       return { ok: false, reason: 'the join token is not valid (unknown or forged)' };
@@ -82,13 +82,13 @@ export async function openJoinTokens(store: KeyValueStore, clock: Clock, log: Lo
   return {
     async create(spiffeId, ttlMs, createdBy) {
       const id = randomBytes(6).toString('hex');
-      const token = `${TOKEN_PREFIX}${id}.${randomBytes(32).toString('base64url')}`;
+      const token = `${TOKEN_PREFIX}${id}.${newSecret()}`;
       const now = clock.now();
       const record: StoredJoinToken = {
         id, spiffeId, createdBy, revoked: false,
         createdAt: new Date(now).toISOString(),
         expiresAt: new Date(now + ttlMs).toISOString(),
-        hash: sha256(token).toString('hex'),
+        hash: secretDigest(token).toString('hex'),
       };
       await store.batch([{ type: 'put', key: `${JOIN_TOKENS_PREFIX}${id}`, value: JSON.stringify(record) }]);
       byId.set(id, record);

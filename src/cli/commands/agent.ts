@@ -7,7 +7,6 @@
  * (same key), falling back to the join token; `--once` issues, writes and exits.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { hostname } from 'node:os';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createCsr } from '../../ca/csr.ts';
@@ -18,6 +17,7 @@ import { UsageError, type Command } from '../command.ts';
 import { contextFrom, str } from '../flags.ts';
 import { callApiRaw, CliError, describeError } from '../http-client.ts';
 import type { CliContext } from '../context.ts';
+import { uniqueNodeId } from '../node-id.ts';
 import { parseHostPort } from './serve.ts';
 
 export interface AgentOptions {
@@ -146,7 +146,7 @@ export function agentBootstrap(options: Pick<AgentOptions, 'service' | 'namespac
       namespace: options.namespace,
       xdsAddress: options.xdsAddress,
       ...(options.xdsTls ? { xdsTls: { caCertificateFile: join(outDir, BUNDLE_FILE) } } : {}),
-      nodeId: options.nodeId ?? `proxyless~${hostname()}-${randomBytes(3).toString('hex')}~${options.service}.${options.namespace}`,
+      nodeId: options.nodeId ?? uniqueNodeId('proxyless', options.service, options.namespace),
     }),
     certificate_providers: {
       default: {

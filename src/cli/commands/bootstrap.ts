@@ -1,12 +1,11 @@
 /** `trellis bootstrap`: prints an Envoy bootstrap (YAML) or, with --grpc, the gRPC xDS bootstrap (JSON). */
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { hostname } from 'node:os';
 import { stringify } from 'yaml';
 import { envoyBootstrapJson, grpcBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
 import { PROTOCOLS, type Protocol } from '../../registry/types.ts';
 import { UsageError, type Command } from '../command.ts';
 import { resolveContext } from '../context.ts';
+import { uniqueNodeId } from '../node-id.ts';
 import { parseHostPort } from './serve.ts';
 
 export const bootstrapCommand: Command = {
@@ -61,9 +60,7 @@ export const bootstrapCommand: Command = {
       namespace: get('namespace') ?? 'default',
       xdsAddress,
       ...optionalEntries({
-        // Node ids tell proxies apart in status and CSDS: without an address to build one from,
-        // give each printed bootstrap its own.
-        nodeId: get('node-id') ?? (get('address') ? undefined : `${values['grpc'] === true ? 'proxyless' : 'sidecar'}~${hostname()}-${randomBytes(3).toString('hex')}~${service}.${get('namespace') ?? 'default'}`),
+        nodeId: get('node-id') ?? (get('address') ? undefined : uniqueNodeId(values['grpc'] === true ? 'proxyless' : 'sidecar', service, get('namespace') ?? 'default')),
         address: get('address'),
         port: numberFlag('port'),
         protocol: protocol as Protocol | undefined,
