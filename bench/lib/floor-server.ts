@@ -9,7 +9,7 @@ import type { EncodedResource, ResourceSet } from '../../src/xds/cache/types.ts'
 import { createGrpcServer } from '../../src/xds/server/grpc-glue.ts';
 import type { DeltaRequest, MalformedRequest, SotwRequest } from '../../src/xds/server/requests.ts';
 import { deltaResponse, prepareSotw, sotwResponse } from '../../src/xds/server/response-wire.ts';
-import { isKnownTypeUrl, TypeUrl } from '../../src/xds/type-urls.ts';
+import { FULL_STATE_TYPES, isKnownTypeUrl, TypeUrl } from '../../src/xds/type-urls.ts';
 import type { ResourceDump } from './load-protocol.ts';
 import { epochMs } from './stats.ts';
 
@@ -19,8 +19,8 @@ export interface FloorServer {
   /** Streams that have been sent their initial EDS response. */
   streams(): number;
   /**
-   * Writes `endpoints` (an EDS state) to every stream that holds EDS: SotW the whole set, delta
-   * only the items that differ from the previous state (all streams hold the same one). Resolves with the time of
+   * Writes `endpoints` (an EDS state) to every stream that holds EDS: only the items that differ
+   * from the previous state (all streams hold the same one), in SotW as in delta. Resolves with the time of
    * the first write and the time the last stream's ACK came back (server side).
    */
   push(endpoints: readonly EncodedResource[], timeoutMs: number): Promise<{ startedAt: number; allAckedAt: number; streams: number }>;
@@ -59,6 +59,12 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
   const typeState = new Map<string, Map<string, EncodedResource>>();
   let current = new Map((initial[TypeUrl.ClusterLoadAssignment]?.items ?? []).map((e) => [e.name, e] as const));
 
+  const record = (stream: FloorStream, typeUrl: TypeUrl, nonce: string, bytes: Uint8Array): void => {
+    stream.sent.set(typeUrl, { nonce, acked: false });
+    if (typeUrl === TypeUrl.ClusterLoadAssignment) stream.hasEndpoints = true;
+    stream.write(bytes);
+  };
+
   const respond = (stream: FloorStream, typeUrl: TypeUrl, items: readonly EncodedResource[], version: string): void => {
     nonceCounter += 1;
     const nonce = `f${nonceCounter}`;
@@ -66,9 +72,29 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
       stream.mode === 'sotw'
         ? sotwResponse(prepareSotw(typeUrl, setOf(items, version), true, [], '*'), nonce)
         : deltaResponse(typeUrl, version, items, [], nonce);
-    stream.sent.set(typeUrl, { nonce, acked: false });
-    if (typeUrl === TypeUrl.ClusterLoadAssignment) stream.hasEndpoints = true;
-    stream.write(bytes);
+    record(stream, typeUrl, nonce, bytes);
+  };
+
+  /**
+   * One push to `targets`: the bytes are built once per protocol and written to every stream, as
+   * Trellis shares them. SotW carries what Trellis's SotW carries: every item for full-state types
+   * (LDS, CDS), only the changed ones for the others (EDS, RDS); delta always only the changed.
+   */
+  const pushTo = (targets: readonly FloorStream[], typeUrl: TypeUrl, all: readonly EncodedResource[], changed: readonly EncodedResource[], version: string): void => {
+    nonceCounter += 1;
+    const nonce = `f${nonceCounter}`;
+    const sotwItems = FULL_STATE_TYPES.has(typeUrl) ? all : changed;
+    let sotw: Uint8Array | undefined;
+    let delta: Uint8Array | undefined;
+    for (const stream of targets) {
+      if (stream.mode === 'sotw') {
+        sotw ??= sotwResponse(prepareSotw(typeUrl, setOf(sotwItems, version), true, [], '*'), nonce);
+        record(stream, typeUrl, nonce, sotw);
+      } else {
+        delta ??= deltaResponse(typeUrl, version, changed, [], nonce);
+        record(stream, typeUrl, nonce, delta);
+      }
+    }
   };
 
   const onRequest = (stream: FloorStream, request: SotwRequest | DeltaRequest | MalformedRequest): void => {
@@ -119,7 +145,7 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
         // Every stream holds the same EDS state, so the delta is computed once per push.
         const changed = endpoints.filter((e) => !sameBytes(current.get(e.name)?.any, e.any));
         current = new Map(endpoints.map((e) => [e.name, e] as const));
-        for (const stream of targets) respond(stream, TypeUrl.ClusterLoadAssignment, stream.mode === 'sotw' ? endpoints : changed, version);
+        pushTo(targets, TypeUrl.ClusterLoadAssignment, endpoints, changed, version);
         if (targets.length === 0) onAck();
       });
     },
@@ -143,7 +169,7 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
         const previous = typeState.get(typeUrl) ?? new Map((initial[typeUrl]?.items ?? []).map((e) => [e.name, e] as const));
         const changed = items.filter((e) => !sameBytes(previous.get(e.name)?.any, e.any));
         typeState.set(typeUrl, new Map(items.map((e) => [e.name, e] as const)));
-        for (const stream of targets) respond(stream, typeUrl, stream.mode === 'sotw' ? items : changed, version);
+        pushTo(targets, typeUrl, items, changed, version);
         if (targets.length === 0) onAck();
       });
     },

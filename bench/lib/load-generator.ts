@@ -26,7 +26,7 @@ let shared: grpc.Client[] = [];
 const waits = new Map<number, Promise<{ ackedAt: number[]; missing: number }>>();
 const startCpu = process.cpuUsage();
 
-/** True once the client holds CDS, LDS, every EDS its clusters need and every RDS its listeners name. */
+/** True once the client holds CDS, LDS, every EDS its clusters need, its scopes (SRDS) and every RDS its listeners or scopes name. */
 function initialConfigHeld(client: AdsClient, memo: { eds?: string[]; rds?: string[] }): boolean {
   const clusters = client.resources(TypeUrl.Cluster);
   const listeners = client.resources(TypeUrl.Listener);
@@ -34,6 +34,10 @@ function initialConfigHeld(client: AdsClient, memo: { eds?: string[]; rds?: stri
   // Each full-state type arrives in one response, so the names it references are computed once.
   // A client following references already subscribed exactly those names: no second decode.
   memo.eds ??= [...client.subscription(TypeUrl.ClusterLoadAssignment).names];
+  // Sidecars route by scopes (SRDS): the RouteConfigurations to wait for are known once they arrive.
+  if (memo.rds === undefined && client.subscription(TypeUrl.ScopedRouteConfiguration).wildcard) {
+    if (client.acceptedVersion(TypeUrl.ScopedRouteConfiguration) === undefined) return false;
+  }
   memo.rds ??= [...client.subscription(TypeUrl.RouteConfiguration).names];
   const endpoints = client.resources(TypeUrl.ClusterLoadAssignment);
   const routes = client.resources(TypeUrl.RouteConfiguration);

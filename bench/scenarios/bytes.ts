@@ -4,6 +4,9 @@
  * the same sidecar identity, each in its own load generator process, both on one Trellis. For each
  * change (an endpoint's weight, an added service, a route edit, a deleted service) both streams'
  * bytes are counted from just before the change until nothing more has arrived for a quiet period.
+ * Bytes are reported by type (CDS, EDS, LDS, SRDS scopes, RDS). Measuring starts once the initial
+ * config stopped arriving: a sidecar's scopes and route configurations come after its listeners,
+ * so "holds its listeners' references" alone would let them spill into the first change.
  */
 import { startLoadFleet, type LoadFleet } from '../lib/load-fleet.ts';
 import type { StreamBytes } from '../lib/load-protocol.ts';
@@ -53,6 +56,24 @@ export async function untilQuiet<T extends { responses: number }>(read: () => Pr
 
 const short = (typeUrl: string): string => typeUrl.slice(typeUrl.lastIndexOf('.') + 1);
 
+/** Resolves once no stream of `fleets` got a response for `quietMs` (or `maxMs` passed). */
+async function settle(fleets: { sotw: LoadFleet; delta: LoadFleet }, quietMs: number, pollMs: number, maxMs: number): Promise<void> {
+  await Promise.all([fleets.sotw.markBytes(), fleets.delta.markBytes()]);
+  const count = async (): Promise<number> => {
+    const [a, b] = await Promise.all([fleets.sotw.bytes(), fleets.delta.bytes()]);
+    return total(a ?? []).responses + total(b ?? []).responses;
+  };
+  const started = performance.now();
+  let last = await count();
+  let stableSince = performance.now();
+  while (performance.now() - started < maxMs && performance.now() - stableSince < quietMs) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    const now = await count();
+    if (now !== last) stableSince = performance.now();
+    last = now;
+  }
+}
+
 async function measureChange(fleets: { sotw: LoadFleet; delta: LoadFleet }, change: () => Promise<void>): Promise<{ sotw: ReturnType<typeof total>; delta: ReturnType<typeof total> }> {
   await Promise.all([fleets.sotw.markBytes(), fleets.delta.markBytes()]);
   await change();
@@ -90,6 +111,7 @@ async function runBytes(services: number, options: ScenarioOptions): Promise<Sce
         fleets.sotw.connectMixed(trellis.xdsAddress, 'sotw', [node], { record: true }, CONNECT_TIMEOUT_MS),
         fleets.delta.connectMixed(trellis.xdsAddress, 'delta', [node], { record: true }, CONNECT_TIMEOUT_MS),
       ]);
+      await settle(fleets, QUIET_MS, POLL_MS, MAX_WAIT_MS);
       const changes: [string, () => Promise<void>][] = [
         ['endpoint change', () => trellis.register({ ...target, weight: 50 })],
         ['add service', () => trellis.register(added)],

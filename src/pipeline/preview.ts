@@ -1,8 +1,8 @@
 /**
  * What Envoy sidecars would receive for one service under a given config: used by `trellis diff`
  * (the Envoy side of a config change) and `trellis explain --envoy`. It shows what callers get for
- * the service (its clusters, their endpoints, its virtual host in `outbound_http`) and what the
- * service's own sidecar gets on its inbound side. Pure: registry and config in, proto3 JSON out.
+ * the service (its clusters, their endpoints, its RouteConfiguration `outbound_http/<key>` and the
+ * scopes that select it by authority) and what the service's own sidecar gets on its inbound side. Pure: registry and config in, proto3 JSON out.
  */
 import { createConfigLookup } from '../config/merge/index.ts';
 import type { ConfigSnapshot } from '../config/types.ts';
@@ -11,6 +11,7 @@ import type { MeshModel, ProxyIdentity } from '../model/types.ts';
 import { viewFor } from '../model/view.ts';
 import type { RegistrySnapshot, ServiceKey } from '../registry/types.ts';
 import { toProto3Json } from '../xds/proto/json.ts';
+import { RESOURCE_NAMES } from '../xds/resources/envoy-values.ts';
 import { translateView, type NamedResource } from '../xds/resources/translate.ts';
 import { messageNameOf, TypeUrl } from '../xds/type-urls.ts';
 
@@ -54,11 +55,13 @@ export function previewEnvoy(registry: RegistrySnapshot, config: ConfigSnapshot,
   each(caller[TypeUrl.ClusterLoadAssignment], isServiceCluster, TypeUrl.ClusterLoadAssignment);
   each(own[TypeUrl.Cluster], (name) => name.startsWith('inbound|'), TypeUrl.Cluster);
   each(own[TypeUrl.Listener], (name) => name.startsWith('inbound|'), TypeUrl.Listener);
-  // The service's virtual host as callers see it (one entry per route configuration).
-  for (const routeConfig of caller[TypeUrl.RouteConfiguration]) {
-    const hosts = (routeConfig.value as { virtual_hosts?: Array<{ name?: string }> }).virtual_hosts ?? [];
-    const host = hosts.find((h) => h.name === serviceKey);
-    if (host) (out[TypeUrl.RouteConfiguration] ??= {})[`${routeConfig.name} virtual_host ${serviceKey}`] = toProto3Json('envoy.config.route.v3.VirtualHost', host) as object;
+  // The service's own route configuration, and the scopes (authorities) that select it.
+  const routeConfigName = `${RESOURCE_NAMES.outboundHttpRoute}/${serviceKey}`;
+  each(caller[TypeUrl.RouteConfiguration], (name) => name === routeConfigName, TypeUrl.RouteConfiguration);
+  for (const scope of caller[TypeUrl.ScopedRouteConfiguration]) {
+    if ((scope.value as { route_configuration_name?: unknown }).route_configuration_name === routeConfigName) {
+      put(TypeUrl.ScopedRouteConfiguration, scope.name, scope.value);
+    }
   }
   return out;
 }

@@ -4,6 +4,7 @@ export const TypeUrl = {
   ClusterLoadAssignment: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   Listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
   RouteConfiguration: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  ScopedRouteConfiguration: 'type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration',
   Secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 } as const;
 
@@ -11,18 +12,25 @@ export type TypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
 
 /**
  * Make-before-break: clusters before the endpoints they need, listeners before the routes they
- * name, secrets (referenced by clusters and listeners) first of all so nothing warms on them.
+ * name (scopes, then the route configurations the scopes name: a client only subscribes to a
+ * route configuration once a scope names it), secrets (referenced by clusters and listeners)
+ * first of all so nothing warms on them.
  */
 export const PUSH_ORDER: readonly TypeUrl[] = [
   TypeUrl.Secret,
   TypeUrl.Cluster,
   TypeUrl.ClusterLoadAssignment,
   TypeUrl.Listener,
+  TypeUrl.ScopedRouteConfiguration,
   TypeUrl.RouteConfiguration,
 ];
 
-/** Types whose state-of-the-world responses are full state: a missing name means deleted. */
-export const FULL_STATE_TYPES: ReadonlySet<string> = new Set<string>([TypeUrl.Cluster, TypeUrl.Listener]);
+/**
+ * Types whose state-of-the-world responses are full state (a missing name means deleted), and
+ * which a client subscribes to as a wildcard: CDS, LDS, and SRDS (Envoy subscribes to every
+ * scope of an HCM with `scoped_rds` and replaces its scope table with each SotW response).
+ */
+export const FULL_STATE_TYPES: ReadonlySet<string> = new Set<string>([TypeUrl.Cluster, TypeUrl.Listener, TypeUrl.ScopedRouteConfiguration]);
 
 /** Short names used in status output and the CLI. */
 export const TYPE_SHORT_NAMES: Readonly<Record<TypeUrl, string>> = {
@@ -30,6 +38,7 @@ export const TYPE_SHORT_NAMES: Readonly<Record<TypeUrl, string>> = {
   [TypeUrl.ClusterLoadAssignment]: 'EDS',
   [TypeUrl.Listener]: 'LDS',
   [TypeUrl.RouteConfiguration]: 'RDS',
+  [TypeUrl.ScopedRouteConfiguration]: 'SRDS',
   [TypeUrl.Secret]: 'SDS',
 };
 

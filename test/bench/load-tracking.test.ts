@@ -14,6 +14,7 @@ import type { RegistrySnapshot } from '../../src/registry/types.ts';
 import { connect, type AdsClient } from '../../src/xds/client/ads-client.ts';
 import type { ReceivedResponse } from '../../src/xds/client/response-decode.ts';
 import { translateView } from '../../src/xds/resources/translate.ts';
+import { encodeResource } from '../../src/xds/cache/snapshot.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
 
 const NODE = sidecarClientNode(0, 'svc-00000', 'ns-0', 'a');
@@ -42,8 +43,6 @@ function reweighted(registry: RegistrySnapshot, weight: number): RegistrySnapsho
 const registry = generateRegistrySnapshot({ services: 4, endpointsPerService: 2 });
 const before = dumpOf(registry);
 const after = dumpOf(reweighted(registry, 50));
-// Five services instead of four: the sidecar's outbound route configuration gains a virtual host.
-const bigger = dumpOf(generateRegistrySnapshot({ services: 5, endpointsPerService: 2 }));
 const items = (dump: ResourceDump, typeUrl: string): { name: string; version: string; any: Uint8Array }[] => [...(dump[typeUrl]?.items ?? [])];
 
 const response = (typeUrl: string): ReceivedResponse => ({ kind: 'sotw', versionInfo: '1', typeUrl, nonce: 'n', resources: [], removed: [], controlPlane: '', bytes: 0 });
@@ -98,12 +97,17 @@ describe('waits on a resource and byte counts (in process)', () => {
     expect((await skipped.done).ackedAt).toHaveLength(1);
 
     const counted = bytesSince(clients, marks);
-    // SotW resends the whole EDS state, delta only the changed item: both got exactly one EDS response.
+    // EDS is not full state in SotW either: both got exactly one EDS response with the changed
+    // item only, far less than the whole EDS state.
     expect(counted.map((c) => c.responses)).toEqual([1, 1, 0]);
     const [sotw, delta] = counted;
+    const wholeEds = items(before, TypeUrl.ClusterLoadAssignment).reduce((sum, item) => sum + item.any.length, 0);
+    expect(items(before, TypeUrl.ClusterLoadAssignment).length).toBeGreaterThan(2);
     expect(sotw?.byType[TypeUrl.ClusterLoadAssignment]).toBe(sotw?.bytes);
-    expect(delta?.bytes ?? 0).toBeGreaterThan(0);
-    expect(delta?.bytes ?? 0).toBeLessThan(sotw?.bytes ?? 0);
+    for (const one of [sotw, delta]) {
+      expect(one?.bytes ?? 0).toBeGreaterThan(0);
+      expect(one?.bytes ?? Infinity).toBeLessThan(wholeEds / 2);
+    }
     expect(counted[2]).toEqual({ bytes: 0, responses: 0, byType: {} });
 
     // Present/absent: the cluster is held now; nothing removes it, so 'absent' times out as missing.
@@ -158,14 +162,18 @@ describe('load generator: mixed behaviours, resource waits, bytes (child process
     await fleet.connectMixed(floor.address, 'delta', nodes, {}, 15_000);
     const route = items(before, TypeUrl.RouteConfiguration)[0]?.name;
     expect(route).toBeDefined();
-    const grown = items(bigger, TypeUrl.RouteConfiguration).find((r) => r.name === route);
-    expect(grown).toBeDefined();
+    // A route edit: the same RouteConfiguration with another virtual host.
+    const grown = encodeResource(TypeUrl.RouteConfiguration, route ?? '', {
+      name: route,
+      virtual_hosts: [{ name: 'edited', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 503 } }] }],
+    });
+    expect(Buffer.compare(Buffer.from(grown.any), Buffer.from(items(before, TypeUrl.RouteConfiguration)[0]?.any ?? []))).not.toBe(0);
     expect(await fleet.armResource(5, { typeUrl: TypeUrl.RouteConfiguration, name: route ?? '', expect: 'changed', timeoutMs: 5_000 })).toBe(2);
-    const pushed = await floor.pushType(TypeUrl.RouteConfiguration, grown ? [grown] : [], 5_000);
+    const pushed = await floor.pushType(TypeUrl.RouteConfiguration, [grown], 5_000);
     expect(pushed.streams).toBe(2);
     expect(await fleet.collect(5)).toMatchObject({ missing: 0 });
     const held = (await fleet.dump())[TypeUrl.RouteConfiguration]?.items.find((r) => r.name === route);
-    expect(Buffer.compare(Buffer.from(held?.any ?? []), Buffer.from(grown?.any ?? []))).toBe(0);
+    expect(Buffer.compare(Buffer.from(held?.any ?? []), Buffer.from(grown.any))).toBe(0);
   });
 });
 

@@ -86,7 +86,7 @@ describe('trellis assembled', () => {
 
   it('serves a sidecar, pushes a registry change to it, and reports it in status', async () => {
     const client = sidecarClient('productpage', 'bookinfo', '127.0.0.60', 9080);
-    await client.waitFor((c) => c.resources(TypeUrl.ClusterLoadAssignment).has('outbound|reviews.bookinfo') && c.resources(TypeUrl.RouteConfiguration).has('outbound_http'), 5000);
+    await client.waitFor((c) => c.resources(TypeUrl.ClusterLoadAssignment).has('outbound|reviews.bookinfo') && c.resources(TypeUrl.RouteConfiguration).has('outbound_http/reviews.bookinfo'), 5000);
     expect([...client.resources(TypeUrl.Listener).keys()].sort()).toEqual(['inbound|9080', 'outbound_http']);
 
     const endpointsOf = (c: AdsClient): string[] => {
@@ -129,7 +129,7 @@ describe('trellis assembled', () => {
 
   it('serves delta streams: only the changed resource on a change, nothing unchanged on reconnect', async () => {
     const client = sidecarClient('details', 'bookinfo', '127.0.0.62', 9080, 'delta');
-    await client.waitFor((c) => c.resources(TypeUrl.ClusterLoadAssignment).has('outbound|ratings.bookinfo') && c.resources(TypeUrl.RouteConfiguration).has('outbound_http'), 5000);
+    await client.waitFor((c) => c.resources(TypeUrl.ClusterLoadAssignment).has('outbound|ratings.bookinfo') && c.resources(TypeUrl.RouteConfiguration).has('outbound_http/reviews.bookinfo'), 5000);
     // Let the proxy's own auto-registration settle before counting.
     await new Promise((resolve) => setTimeout(resolve, 300));
     const before = client.responses.length;

@@ -62,7 +62,18 @@ describe('mesh pipeline', () => {
     const snapshot = watch.current();
     expect(names(snapshot, TypeUrl.Cluster)).toEqual(['outbound|ratings.shop', 'outbound|reviews.shop']);
     expect(names(snapshot, TypeUrl.ClusterLoadAssignment)).toEqual(['outbound|ratings.shop', 'outbound|reviews.shop']);
-    expect(names(snapshot, TypeUrl.RouteConfiguration)).toEqual(['outbound_http']);
+    expect(names(snapshot, TypeUrl.RouteConfiguration)).toEqual(['outbound_http/ratings.shop', 'outbound_http/reviews.shop']);
+    // Scopes by authority, in name order ('.' sorts before ':').
+    expect(names(snapshot, TypeUrl.ScopedRouteConfiguration)).toEqual([
+      'outbound_http/ratings',
+      'outbound_http/ratings.shop',
+      'outbound_http/ratings.shop:9080',
+      'outbound_http/ratings:9080',
+      'outbound_http/reviews',
+      'outbound_http/reviews.shop',
+      'outbound_http/reviews.shop:9080',
+      'outbound_http/reviews:9080',
+    ]);
   });
 
   it('shares one snapshot between proxies with equal views, and separates different views', () => {
@@ -82,14 +93,15 @@ describe('mesh pipeline', () => {
     const second = pipeline.watch(sidecar('b', 'ratings', 'shop'), () => undefined).current();
     // A different view (own service differs) shares every cluster and CLA object and its bytes.
     expect(second).not.toBe(first);
-    for (const url of [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]) {
+    for (const url of [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration, TypeUrl.ScopedRouteConfiguration]) {
+      expect(first?.resources[url].items.size, url).toBeGreaterThan(0);
       for (const [name, resource] of first?.resources[url].items ?? []) {
         if (!name.startsWith('inbound')) expect(second?.resources[url].items.get(name)).toBe(resource);
       }
     }
     const newlyEncoded = pipeline.stats().encoded - encodedAfterFirst;
-    // Only view-dependent resources are new: listeners and the outbound route configuration.
-    expect(newlyEncoded).toBeLessThanOrEqual((second?.resources[TypeUrl.Listener].items.size ?? 0) + 1);
+    // Only view-dependent resources are new: listeners (route configurations and scopes are shared).
+    expect(newlyEncoded).toBeLessThanOrEqual(second?.resources[TypeUrl.Listener].items.size ?? 0);
   });
 
   it('versions by content: another replica (or a restart) serves the same versions for the same mesh, new ones for another', () => {

@@ -40,8 +40,16 @@ describe('previewEnvoy', () => {
       'outbound|reviews.shop|v2',
     ]);
     expect(Object.keys(preview[TypeUrl.ClusterLoadAssignment] ?? {})).not.toContain('outbound|ratings.shop');
-    const host = preview[TypeUrl.RouteConfiguration]?.['outbound_http virtual_host reviews.shop'] as { routes: Array<{ route: { timeout: string } }> };
-    expect(host.routes[0]?.route.timeout).toBe('2s');
+    expect(Object.keys(preview[TypeUrl.RouteConfiguration] ?? {})).toEqual(['outbound_http/reviews.shop']);
+    const config = preview[TypeUrl.RouteConfiguration]?.['outbound_http/reviews.shop'] as { virtual_hosts: Array<{ routes: Array<{ route: { timeout: string } }> }> };
+    expect(config.virtual_hosts[0]?.routes[0]?.route.timeout).toBe('2s');
+    // The authorities that select it (the caller shares the namespace, so short names too).
+    expect(Object.keys(preview[TypeUrl.ScopedRouteConfiguration] ?? {}).sort()).toEqual([
+      'outbound_http/reviews',
+      'outbound_http/reviews.shop',
+      'outbound_http/reviews.shop:9080',
+      'outbound_http/reviews:9080',
+    ]);
     expect(Object.keys(preview[TypeUrl.Listener] ?? {})).toEqual(['inbound|9080']);
   });
 

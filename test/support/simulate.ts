@@ -1,6 +1,7 @@
 /**
  * Follows a request through translated resources the way Envoy (or gRPC) would: listener →
- * HttpConnectionManager → route configuration (RDS or inline) → virtual host by domain → first
+ * HttpConnectionManager → route configuration (RDS, inline, or scoped: the scope whose key equals
+ * the header value exactly, e.g. the whole `:authority`, names it) → virtual host by domain → first
  * matching route (path, prefix, headers: exact, prefix, safe_regex, present) → cluster(s), all of
  * a weighted split with their weights → endpoints. Behavioural tests assert on where a request
  * ends up, not on resource shapes. Only the features Trellis emits are understood.
@@ -43,7 +44,15 @@ export function simulateRequest(resources: ResourcesByType, request: SimulatedRe
   const hcm = configs.map(obj).find((c) => typeName(c) === HCM_TYPE);
   if (!hcm) return fail(`listener ${request.listener} has no HTTP connection manager`);
 
-  const rdsName = str(obj(hcm['rds'])?.['route_config_name']);
+  const scoped = obj(hcm['scoped_routes']);
+  let rdsName = str(obj(hcm['rds'])?.['route_config_name']);
+  if (scoped) {
+    const key = scopeKey(scoped, request);
+    if (key === undefined) return fail(`no scope key for ${request.host} (404)`);
+    const scope = resources[TypeUrl.ScopedRouteConfiguration]?.map((r) => obj(r.value)).find((v) => sameKey(v, key));
+    if (!scope) return fail(`no scope for key ${JSON.stringify(key)} (404)`);
+    rdsName = str(scope['route_configuration_name']);
+  }
   const routeConfig = rdsName ? find(resources, TypeUrl.RouteConfiguration, rdsName) : obj(hcm['route_config']);
   if (!routeConfig) return fail(`no route configuration ${rdsName}`);
 
@@ -61,6 +70,24 @@ export function simulateRequest(resources: ResourcesByType, request: SimulatedRe
         weight: num(obj(obj(w)?.['weight'])?.['value']),
       }));
   return target(resources, str(vhost['name']), str(route['name']), clusters);
+}
+
+/** The scope key fragments of `request` (whole header values only: what Trellis emits), or undefined when a header is missing. */
+function scopeKey(scoped: Obj, request: SimulatedRequest): string[] | undefined {
+  const key: string[] = [];
+  for (const fragment of arr(obj(scoped['scope_key_builder'])?.['fragments'])) {
+    const extractor = obj(obj(fragment)?.['header_value_extractor']);
+    const name = str(extractor?.['name']).toLowerCase();
+    const value = name === ':authority' || name === 'host' ? request.host : request.headers?.[name];
+    if (value === undefined) return undefined;
+    key.push(value);
+  }
+  return key;
+}
+
+function sameKey(scope: Obj | undefined, key: readonly string[]): scope is Obj {
+  const fragments = arr(obj(scope?.['key'])?.['fragments']).map((f) => str(obj(f)?.['string_key']));
+  return fragments.length === key.length && fragments.every((f, i) => f === key[i]);
 }
 
 function target(resources: ResourcesByType, virtualHost: string, route: string, clusters: Array<{ name: string; weight: number }>): SimulationResult {

@@ -5,7 +5,7 @@ import { callApi } from '../http-client.ts';
 import { formatTable } from '../table.ts';
 import { extractArray } from './registry.ts';
 
-const TYPES = ['CDS', 'EDS', 'LDS', 'RDS', 'SDS'] as const;
+const TYPES = ['CDS', 'EDS', 'LDS', 'SRDS', 'RDS', 'SDS'] as const;
 
 export const statusCommand: Command = {
   summary: 'connected proxies with versions sent and ACKed per resource type, the last NACK, and workload certificates',

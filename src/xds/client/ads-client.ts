@@ -3,15 +3,16 @@
  * per type (encoded Anys, decoded on demand), ACKs every response with its version and nonce,
  * NACKs when a policy says so, records per-response arrival times and sizes, and can reconnect
  * with what it holds (SotW: last versions; delta: initial_resource_versions). By default it
- * follows references like Envoy: wildcard CDS and LDS, then EDS for its EDS clusters and RDS for
- * the route names its listeners use.
+ * follows references like Envoy: wildcard CDS and LDS, then EDS for its EDS clusters, wildcard
+ * SRDS when a listener has scoped routes by SRDS, and RDS for the route names its listeners use
+ * and its scopes name. (Like Envoy's scoped routes, the SRDS subscription stays once made.)
  */
 import type * as grpc from '@grpc/grpc-js';
 import { decodeMessage } from '../proto/codec.ts';
 import { splitAny } from '../server/proto-scan.ts';
 import { FULL_STATE_TYPES, messageNameOf, TypeUrl } from '../type-urls.ts';
 import { openAdsStream, type RawAdsStream, type StreamEnd } from './raw-stream.ts';
-import { edsNamesOf, rdsNamesOf } from './references.ts';
+import { edsNamesOf, listenerReferencesOf, scopeRouteNamesOf } from './references.ts';
 import type { ReceivedResponse } from './response-decode.ts';
 
 /** The node the client announces; metadata is plain JSON (sent as a Struct). */
@@ -47,7 +48,7 @@ export interface ResponseRecord {
 
 /** Options of `connect`. */
 export interface AdsClientOptions {
-  /** Wildcard CDS+LDS at start, then EDS/RDS as referenced (default true). */
+  /** Wildcard CDS+LDS at start, then EDS/SRDS/RDS as referenced (default true). */
   readonly followReferences?: boolean;
   /** Return a message to NACK a response (the client then keeps what it had). */
   readonly nackPolicy?: (typeUrl: string, response: ReceivedResponse) => string | undefined;
@@ -70,7 +71,7 @@ export interface AdsClient {
   subscription(typeUrl: TypeUrl): { readonly wildcard: boolean; readonly names: ReadonlySet<string> };
   /** The resource decoded into a plain object (proto field names), if held. */
   decoded(typeUrl: TypeUrl, name: string): Record<string, unknown> | undefined;
-  /** Last version_info the client accepted for a type. */
+  /** Last version_info (SotW) or system_version_info (delta) the client accepted for a type; undefined until one was accepted. */
   acceptedVersion(typeUrl: TypeUrl): string | undefined;
   readonly responses: readonly ResponseRecord[];
   /**
@@ -197,17 +198,34 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     announce(typeUrl, state);
   };
 
+  // RDS names the listeners reference, kept so a scope update does not decode every listener again.
+  let listenerRds: readonly string[] = [];
+  const subscribeRoutes = (): void => {
+    const scopeAnys = [...stateOf(TypeUrl.ScopedRouteConfiguration).held.values()].map((r) => r.any);
+    const names = new Set([...listenerRds, ...scopeRouteNamesOf(scopeAnys)]);
+    // Like Envoy, no RDS request at all until some route configuration is named.
+    if (names.size === 0 && !stateOf(TypeUrl.RouteConfiguration).announced) return;
+    setSubscription(TypeUrl.RouteConfiguration, [...names].sort());
+  };
+
   const followReferences = (typeUrl: string, state: TypeState): void => {
     if (!follow) return;
     const anys = [...state.held.values()].map((r) => r.any);
     if (typeUrl === TypeUrl.Cluster) setSubscription(TypeUrl.ClusterLoadAssignment, edsNamesOf(anys));
-    else if (typeUrl === TypeUrl.Listener) setSubscription(TypeUrl.RouteConfiguration, rdsNamesOf(anys));
+    else if (typeUrl === TypeUrl.Listener) {
+      const refs = listenerReferencesOf(anys);
+      listenerRds = refs.rds;
+      if (refs.scopedRds && !stateOf(TypeUrl.ScopedRouteConfiguration).wildcard) setSubscription(TypeUrl.ScopedRouteConfiguration, '*');
+      subscribeRoutes();
+    } else if (typeUrl === TypeUrl.ScopedRouteConfiguration) subscribeRoutes();
   };
 
   const apply = (response: ReceivedResponse, state: TypeState): void => {
     if (mode === 'delta') {
       for (const r of response.resources) state.held.set(r.name, r);
       for (const name of response.removed) state.held.delete(name);
+      // system_version_info: not part of the protocol state, but tells that the type was answered.
+      state.version = response.versionInfo || state.version || 'answered';
       return;
     }
     const version = response.versionInfo;

@@ -12,6 +12,7 @@ export const ENTRY_PROTOS = [
   'envoy/config/endpoint/v3/endpoint.proto',
   'envoy/config/listener/v3/listener.proto',
   'envoy/config/route/v3/route.proto',
+  'envoy/config/route/v3/scoped_route.proto',
   'envoy/config/rbac/v3/rbac.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/transport_sockets/tls/v3/secret.proto',

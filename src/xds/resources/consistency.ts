@@ -1,8 +1,12 @@
 /**
  * Snapshot consistency: what a proxy needs to warm every resource it is given. Checked before a
  * snapshot is published (a failure keeps the last good one): every EDS cluster has its
- * ClusterLoadAssignment, every RDS name its RouteConfiguration, every cluster named by a route
- * (target or mirror) or tcp_proxy exists, and names are unique per type.
+ * ClusterLoadAssignment, every RDS name its RouteConfiguration, every scope (SRDS) the
+ * RouteConfiguration it names, every cluster named by a route (target or mirror) or tcp_proxy
+ * exists, and names are unique per type. Scope keys are unique (Envoy refuses an SRDS update
+ * with two scopes of one key), and scoped HCMs take their route configurations from RDS and all
+ * carry the same `scoped_routes` name: SRDS is a wildcard subscription, so every scoped HCM of a
+ * proxy receives every scope.
  */
 import { messageNameOf, TypeUrl } from '../type-urls.ts';
 import { anyTypeName, TCP_PROXY_TYPE } from './envoy-values.ts';
@@ -53,6 +57,18 @@ export function checkConsistency(resources: ResourcesByType): string[] {
   for (const { name, value } of resources[TypeUrl.RouteConfiguration] ?? []) {
     checkRouteConfig(record(value), `route configuration ${JSON.stringify(name)}`);
   }
+  const scopeKeys = new Map<string, string>();
+  for (const { name, value } of resources[TypeUrl.ScopedRouteConfiguration] ?? []) {
+    const scope = record(value);
+    const where = `scope ${JSON.stringify(name)}`;
+    const routeConfig = stringField(scope, 'route_configuration_name');
+    if (!routeConfigs.has(routeConfig)) problems.push(`${where} names unknown route configuration ${JSON.stringify(routeConfig)}`);
+    const key = JSON.stringify(list(record(scope?.['key'])?.['fragments']).map((f) => stringField(record(f), 'string_key')));
+    const holder = scopeKeys.get(key);
+    if (holder !== undefined) problems.push(`${where} has the same key ${key} as scope ${JSON.stringify(holder)}`);
+    else scopeKeys.set(key, name);
+  }
+  const scopedNames = new Set<string>();
   for (const { name, value } of resources[TypeUrl.Listener] ?? []) {
     const listener = record(value);
     const where = `listener ${JSON.stringify(name)}`;
@@ -67,9 +83,16 @@ export function checkConsistency(resources: ResourcesByType): string[] {
       if (typeName !== HCM_TYPE) continue;
       const rds = stringField(record(fields?.['rds']), 'route_config_name');
       if (rds && !routeConfigs.has(rds)) problems.push(`${where} names unknown route configuration ${JSON.stringify(rds)}`);
+      const scoped = record(fields?.['scoped_routes']);
+      if (scoped) {
+        scopedNames.add(stringField(scoped, 'name'));
+        if (!record(scoped['scoped_rds'])) problems.push(`${where} has scoped routes without scoped_rds`);
+        if (!record(scoped['rds_config_source'])) problems.push(`${where} has scoped routes without rds_config_source`);
+      }
       checkRouteConfig(record(fields?.['route_config']), where);
     }
   }
+  if (scopedNames.size > 1) problems.push(`scoped routes ${[...scopedNames].map((n) => JSON.stringify(n)).join(', ')} would share one wildcard SRDS subscription`);
   return problems;
 }
 

@@ -18,6 +18,10 @@ export const SIDECAR_PORTS = {
 /** Resource names that are fixed by convention. */
 export const RESOURCE_NAMES = {
   outboundHttpListener: 'outbound_http',
+  /**
+   * The outbound HCM's `scoped_routes` name, and the prefix of the sidecar's per-service route
+   * configurations (`outbound_http/<name>.<ns>`) and scopes (`outbound_http/<authority>`).
+   */
   outboundHttpRoute: 'outbound_http',
 } as const;
 

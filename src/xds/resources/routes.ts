@@ -1,14 +1,13 @@
 /**
  * Route and RouteConfiguration builders.
  *
- * - Sidecars: one RouteConfiguration `outbound_http`, a virtual host per visible http/grpc
- *   service named by its key, with domains [key, `key:*`] plus [name, `name:*`] when the service
- *   is in the proxy's namespace (Envoy requires domains to be unique across virtual hosts).
+ * - Sidecars: a RouteConfiguration per service, chosen by a scope per authority (Scoped RDS):
+ *   see scoped-routes.ts.
  * - Proxyless gRPC: one RouteConfiguration per service, named by its key, with one virtual host
  *   for domain '*' (the listener name already selected the service). Independent of the view.
  */
-import type { HeaderMatchModel, ProxyView, RouteModel, ServiceModel } from '../../model/types.ts';
-import { duration, RESOURCE_NAMES, type ClientFlavor, type EnvoyObject } from './envoy-values.ts';
+import type { HeaderMatchModel, RouteModel, ServiceModel } from '../../model/types.ts';
+import { duration, type ClientFlavor, type EnvoyObject } from './envoy-values.ts';
 import { buildFaultConfig, FAULT_FILTER_NAME } from './filters/fault.ts';
 import { buildHashPolicy, buildHeaderMutation, buildMirrorPolicies, buildRetryPolicy } from './route-policies.ts';
 
@@ -55,24 +54,6 @@ function headerMatcher(h: HeaderMatchModel): EnvoyObject {
 /** True for services reached through the HTTP connection manager (http and grpc). */
 export function isHttpService(service: ServiceModel): boolean {
   return service.protocol === 'http' || service.protocol === 'grpc';
-}
-
-/** The sidecar's `outbound_http` RouteConfiguration: a virtual host per visible http/grpc service. */
-export function buildOutboundRouteConfig(view: ProxyView): EnvoyObject {
-  const used = new Set<string>();
-  const virtualHosts: EnvoyObject[] = [];
-  for (const service of view.visibleServices) {
-    if (!isHttpService(service)) continue;
-    const candidates = [service.key, `${service.key}:*`];
-    if (service.namespace === view.namespace) candidates.push(service.name, `${service.name}:*`);
-    // Keys hold a dot and names are DNS labels, so clashes cannot happen today; stay safe anyway.
-    const domains = candidates.filter((d) => !used.has(d));
-    for (const d of domains) used.add(d);
-    if (domains.length === 0) continue;
-    virtualHosts.push({ name: service.key, domains, routes: service.routes.map((r) => buildRoute(r, 'envoy')) });
-  }
-  const name = RESOURCE_NAMES.outboundHttpRoute;
-  return virtualHosts.length > 0 ? { name, virtual_hosts: virtualHosts } : { name };
 }
 
 /** The proxyless RouteConfiguration named by the service key (one virtual host, domain '*'). */

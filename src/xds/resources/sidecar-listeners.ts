@@ -1,6 +1,7 @@
 /**
  * Envoy sidecar listeners:
- * - `outbound_http` on 127.0.0.1:15001, HCM with routes by RDS (`outbound_http`);
+ * - `outbound_http` on 127.0.0.1:15001, HCM with scoped routes: the whole `:authority` header
+ *   picks a scope (SRDS), the scope a service's RouteConfiguration (RDS); see scoped-routes.ts;
  * - `outbound_tcp|<port>|<key>` on 127.0.0.1:<port> for each visible tcp service with a port,
  *   tcp_proxy to its default cluster; on a port clash the first by key wins, the others get a
  *   warning diagnostic and no listener;
@@ -28,6 +29,7 @@ import {
 import { buildHttpConnectionManager } from './http-connection-manager.ts';
 import { sidecarInbound } from './mtls-plan.ts';
 import { isHttpService } from './routes.ts';
+import { buildOutboundScopedRoutes } from './scoped-routes.ts';
 import { envoyDownstreamTls } from './tls.ts';
 
 const TLS_INSPECTOR_NAME = 'envoy.filters.listener.tls_inspector';
@@ -67,7 +69,7 @@ export function buildSidecarListeners(view: ProxyView): { listeners: EnvoyObject
 function outboundHttpListener(view: ProxyView): EnvoyObject {
   const name = RESOURCE_NAMES.outboundHttpListener;
   const routes = view.visibleServices.filter(isHttpService).flatMap((s) => s.routes);
-  const hcm = buildHttpConnectionManager(name, { rds: RESOURCE_NAMES.outboundHttpRoute }, { side: 'outbound', routes });
+  const hcm = buildHttpConnectionManager(name, { scopedRoutes: buildOutboundScopedRoutes() }, { side: 'outbound', routes });
   return {
     name,
     address: socketAddress(LOOPBACK, SIDECAR_PORTS.outboundHttp),

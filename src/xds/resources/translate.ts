@@ -1,9 +1,11 @@
 /**
  * Proxy view → Envoy resources, composing the per-type builders by view kind:
  * - sidecar: CDS (outbound EDS clusters + inbound STATIC cluster), EDS, LDS (outbound_http,
- *   outbound tcp, inbound), RDS (`outbound_http`);
+ *   outbound tcp, inbound), SRDS (a scope per authority of each visible http/grpc service) and
+ *   RDS (`outbound_http/<service key>` per such service), see scoped-routes.ts;
  * - gateway: as a sidecar without inbound (gateway support is a later issue);
- * - proxyless: CDS, EDS, LDS (api_listeners per service + A36 server listeners), RDS per service.
+ * - proxyless: CDS, EDS, LDS (api_listeners per service + A36 server listeners), RDS per service,
+ *   no SRDS.
  * mTLS (clusters' and listeners' transport sockets) follows mtls-plan.ts; the own service's
  * authorization rules become RBAC filters on the serving side (filters/rbac.ts,
  * authorization-plan.ts for what cannot be enforced). Secrets are not made
@@ -18,7 +20,8 @@ import { buildCluster, buildInboundCluster, clusterWarnings, type UpstreamTls } 
 import { checkConsistency } from './consistency.ts';
 import { buildClusterLoadAssignment } from './endpoints.ts';
 import { buildApiListeners, buildServerListener } from './grpc-listeners.ts';
-import { buildOutboundRouteConfig, buildServiceRouteConfig, isHttpService } from './routes.ts';
+import { buildServiceRouteConfig, isHttpService } from './routes.ts';
+import { buildServiceScopes, buildSidecarServiceRouteConfig } from './scoped-routes.ts';
 import { mtlsWarnings, serverRequiresMtls, upstreamTlsFor } from './mtls-plan.ts';
 import { authorizationWarnings } from './authorization-plan.ts';
 import { buildSidecarListeners } from './sidecar-listeners.ts';
@@ -49,6 +52,10 @@ export interface TranslationMemo {
   cluster(c: ClusterModel, flavor?: ClientFlavor, tls?: UpstreamTls): NamedResource;
   assignment(c: ClusterModel, proxyLocality: Locality): NamedResource;
   serviceRoute(service: ServiceModel): NamedResource;
+  /** The sidecar RouteConfiguration `outbound_http/<key>` of an http/grpc service (view-independent). */
+  sidecarRoute(service: ServiceModel): NamedResource;
+  /** The scopes (ScopedRouteConfigurations) of an http/grpc service for sidecars in `proxyNamespace`. */
+  scopes(service: ServiceModel, proxyNamespace: string): readonly NamedResource[];
   apiListeners(service: ServiceModel, proxyNamespace: string): readonly NamedResource[];
 }
 
@@ -57,6 +64,8 @@ export function createTranslationMemo(): TranslationMemo {
   const clusters = new WeakMap<ClusterModel, Map<string, NamedResource>>();
   const assignments = new WeakMap<ClusterModel, Map<string, NamedResource>>();
   const serviceRoutes = new WeakMap<ServiceModel, NamedResource>();
+  const sidecarRoutes = new WeakMap<ServiceModel, NamedResource>();
+  const scopes = new WeakMap<ServiceModel, Map<string, readonly NamedResource[]>>();
   const apiListeners = new WeakMap<ServiceModel, Map<string, readonly NamedResource[]>>();
   const nested = <K extends object, V>(map: WeakMap<K, Map<string, V>>, key: K, inner: string, build: () => V): V => {
     let byInner = map.get(key);
@@ -78,6 +87,12 @@ export function createTranslationMemo(): TranslationMemo {
       if (!value) serviceRoutes.set(service, (value = named(buildServiceRouteConfig(service))));
       return value;
     },
+    sidecarRoute: (service) => {
+      let value = sidecarRoutes.get(service);
+      if (!value) sidecarRoutes.set(service, (value = named(buildSidecarServiceRouteConfig(service))));
+      return value;
+    },
+    scopes: (service, namespace) => nested(scopes, service, namespace, () => buildServiceScopes(service, namespace).map(named)),
     apiListeners: (service, namespace) => nested(apiListeners, service, namespace, () => buildApiListeners(service, namespace).map(named)),
   };
 }
@@ -87,6 +102,8 @@ const UNMEMOIZED: TranslationMemo = {
   cluster: (c, flavor = 'envoy', tls) => named(buildCluster(c, flavor, tls)),
   assignment: (c, locality) => ({ name: c.name, value: buildClusterLoadAssignment(c, locality) }),
   serviceRoute: (service) => named(buildServiceRouteConfig(service)),
+  sidecarRoute: (service) => named(buildSidecarServiceRouteConfig(service)),
+  scopes: (service, namespace) => buildServiceScopes(service, namespace).map(named),
   apiListeners: (service, namespace) => buildApiListeners(service, namespace).map(named),
 };
 
@@ -109,6 +126,7 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
 
   let listeners: NamedResource[];
   let routeConfigs: NamedResource[];
+  const scopes: NamedResource[] = [];
   if (view.kind === 'proxyless') {
     const httpServices = view.visibleServices.filter(isHttpService);
     listeners = [
@@ -122,7 +140,17 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
     const sidecar = buildSidecarListeners(view);
     diagnostics.push(...sidecar.diagnostics);
     listeners = sidecar.listeners.map(named);
-    routeConfigs = [named(buildOutboundRouteConfig(view))];
+    const httpServices = view.visibleServices.filter(isHttpService);
+    routeConfigs = httpServices.map((service) => memo.sidecarRoute(service));
+    // Authorities cannot clash today (keys hold a dot, names are DNS labels); the first keeps one anyway.
+    const used = new Set<string>();
+    for (const service of httpServices) {
+      for (const scope of memo.scopes(service, view.namespace)) {
+        if (used.has(scope.name)) continue;
+        used.add(scope.name);
+        scopes.push(scope);
+      }
+    }
   }
 
   diagnostics.push(...mtlsWarnings(view), ...authorizationWarnings(view));
@@ -133,6 +161,7 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
     [TypeUrl.ClusterLoadAssignment]: assignments,
     [TypeUrl.Listener]: listeners,
     [TypeUrl.RouteConfiguration]: routeConfigs,
+    [TypeUrl.ScopedRouteConfiguration]: scopes,
   };
   for (const problem of checkConsistency(resources)) {
     diagnostics.push({ severity: 'error', field: 'consistency', message: problem, source: `view ${view.key}` });

@@ -54,7 +54,7 @@ export function stringFieldOf(bytes: Uint8Array, field: number): string | undefi
 
 /**
  * Every xDS resource Trellis serves (Cluster, ClusterLoadAssignment, Listener,
- * RouteConfiguration, Secret) keeps its name in field 1, so a SotW resource's name can be read
+ * RouteConfiguration, ScopedRouteConfiguration, Secret) keeps its name in field 1, so a SotW resource's name can be read
  * from its Any without decoding it.
  */
 export function resourceNameOfAny(any: Uint8Array): string {

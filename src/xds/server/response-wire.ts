@@ -71,6 +71,14 @@ export function prepareSotw(
     }
     version = items.length === set.items.size ? set.version : versionOf(items);
   }
+  const prepared = preparedOf(typeUrl, version, items);
+  if (perSet.size >= MAX_PREPARED_PER_SET) perSet.clear();
+  perSet.set(key, prepared);
+  return prepared;
+}
+
+/** A PreparedSotw over `items` announcing `version`, its bytes built lazily and once. */
+function preparedOf(typeUrl: TypeUrl, version: string, items: readonly EncodedResource[]): PreparedSotw {
   let body: Uint8Array | undefined;
   let shared: { nonce: string; bytes: Uint8Array; controlPlane: Uint8Array | undefined } | undefined;
   const writeBody = (w: ReturnType<typeof fieldWriter>): void => {
@@ -78,7 +86,7 @@ export function prepareSotw(
     for (const item of items) w.bytes(2, item.any);
     w.string(4, typeUrl);
   };
-  const prepared: PreparedSotw = {
+  return {
     typeUrl,
     version,
     items,
@@ -102,9 +110,32 @@ export function prepareSotw(
       return shared;
     },
   };
-  if (perSet.size >= MAX_PREPARED_PER_SET) perSet.clear();
-  perSet.set(key, prepared);
-  return prepared;
+}
+
+// Partial responses per (full content, what the stream acknowledged): streams of one view mostly
+// acknowledged the same content, so they share one partial response and its bytes.
+const partials = new WeakMap<PreparedSotw, WeakMap<PreparedSotw, PreparedSotw>>();
+
+/**
+ * The SotW response that takes a client holding `held` to `next` for a type whose responses
+ * need not be full state (EDS, RDS: the xDS spec lets a server send only what changed, and
+ * Envoy and gRPC keep resources a response does not name). Carries `next`'s version and only
+ * the items `held` lacks or holds at another version; undefined when there is none (the change
+ * was only names leaving the subscription, which needs no response).
+ */
+export function partialSotw(held: PreparedSotw, next: PreparedSotw): PreparedSotw | undefined {
+  let perHeld = partials.get(next);
+  const cached = perHeld?.get(held);
+  if (cached) return cached.items.length > 0 ? cached : undefined;
+  const before = new Map(held.items.map((item) => [item.name, item.version] as const));
+  const changed = next.items.filter((item) => before.get(item.name) !== item.version);
+  const partial = preparedOf(next.typeUrl, next.version, changed);
+  if (!perHeld) {
+    perHeld = new WeakMap();
+    partials.set(next, perHeld);
+  }
+  perHeld.set(held, partial);
+  return changed.length > 0 ? partial : undefined;
 }
 
 /** Encoded `config.core.v3.ControlPlane { identifier }`, for responses' control_plane field. */

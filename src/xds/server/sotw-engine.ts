@@ -9,7 +9,7 @@ import { FULL_STATE_TYPES, isKnownTypeUrl, PUSH_ORDER, TYPE_SHORT_NAMES, TypeUrl
 import { nextNonce } from './nonce.ts';
 import { pumpInOrder, type PumpStep } from './push-order.ts';
 import type { SotwRequest } from './requests.ts';
-import { prepareSotw, sotwResponse, type PreparedSotw } from './response-wire.ts';
+import { partialSotw, prepareSotw, sotwResponse, type PreparedSotw } from './response-wire.ts';
 import type { HeldResource, NackInfo, Outbox, StreamEngine, TypeShortName, TypeStatus } from './stream-types.ts';
 
 interface SotwTypeState {
@@ -44,6 +44,14 @@ export interface SotwEngineOptions {
   /** Called when the client rejects a response (for logs; the state is in status()). */
   readonly onNack?: (typeUrl: string, version: string, message: string) => void;
 }
+
+/**
+ * Types whose SotW responses carry only what changed since the client's acknowledged copy (the
+ * xDS spec requires full state for Listener and Cluster only; Envoy and gRPC keep EDS and RDS
+ * resources a response does not name). An endpoint change then costs one CLA per stream, not
+ * every CLA the stream holds. Secrets stay full: they are few and small.
+ */
+const PARTIAL_TYPES: ReadonlySet<TypeUrl> = new Set<TypeUrl>([TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration]);
 
 function isWildcard(state: SotwTypeState): boolean {
   return state.explicitWildcard || (state.legacyWildcard && state.names.length === 0);
@@ -152,7 +160,17 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
         }
         return next;
       }
-      if (state.forced || next.version !== state.sent.prepared.version) return next;
+      if (state.forced) return next;
+      if (next.version !== state.sent.prepared.version) {
+        // Only names left the subscription: the client holds every item of `next` already.
+        if (PARTIAL_TYPES.has(state.typeUrl) && state.acked && !state.inFlight && !partialSotw(state.acked, next)) {
+          state.sent = { prepared: next, nonce: state.sent.nonce };
+          state.acked = next;
+          state.dirty = false;
+          return undefined;
+        }
+        return next;
+      }
       state.dirty = false;
       return undefined;
     },
@@ -166,11 +184,13 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
         nonce = nextNonce();
         outbox.send(sotwResponse(next, nonce, options.controlPlane));
       } else {
-        // Usual case: the bytes (and nonce) built once for this content, shared by every stream.
+        // Usual case: the bytes (and nonce) built once for this content, shared by every stream
+        // (for EDS/RDS, by every stream that acknowledged the same earlier content).
         // A stream may get one content's nonce again later (subscription A → B → A); every
         // request echoing the earlier send arrived before the ACK that allowed this one (one
         // ordered stream, one response in flight), so a matching nonce can only answer this send.
-        const shared = next.shared(options.controlPlane);
+        const partial = PARTIAL_TYPES.has(state.typeUrl) && !state.forced && state.acked ? partialSotw(state.acked, next) : undefined;
+        const shared = (partial ?? next).shared(options.controlPlane);
         nonce = shared.nonce;
         outbox.send(shared.bytes);
       }

@@ -3,7 +3,7 @@ import type { NodeInfo, Snapshot } from '../cache/types.ts';
 import type { TypeUrl } from '../type-urls.ts';
 
 /** Short type names used in status output. */
-export type TypeShortName = 'CDS' | 'EDS' | 'LDS' | 'RDS' | 'SDS';
+export type TypeShortName = 'CDS' | 'EDS' | 'LDS' | 'RDS' | 'SRDS' | 'SDS';
 
 /** The last NACK a stream sent for one type. */
 export interface NackInfo {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type AdsClient } from '../../../src/xds/client/ads-client.ts';
 import { TypeUrl } from '../../../src/xds/type-urls.ts';
-import { basicMesh, cla, cluster, listener, route, snapshotOf, startServer, staticCluster, type Running } from '../server/helpers.ts';
+import { basicMesh, cla, cluster, listener, route, scope, scopedListener, snapshotOf, startServer, staticCluster, type Running } from '../server/helpers.ts';
 
 let running: Running | undefined;
 const clients: AdsClient[] = [];
@@ -46,11 +46,38 @@ describe.each(['sotw', 'delta'] as const)('ADS client (%s)', (mode) => {
       const types = running?.server.status()[0]?.types;
       return types !== undefined && (['CDS', 'EDS', 'LDS', 'RDS'] as const).every((t) => types[t]?.versionAcked !== undefined && !types[t]?.awaitingAck);
     }, 3000);
+    // No listener has scoped routes: no SRDS subscription at all.
+    expect(running.server.status()[0]?.types.SRDS).toBeUndefined();
 
     // Dropping a listener drops its route subscription.
     running.source.set(snapshotOf({ ...mesh, listeners: [listener('l1', 'r1')] }));
     await client.waitFor((c) => c.resources(TypeUrl.Listener).size === 1 && c.resources(TypeUrl.RouteConfiguration).size === 1, 5000);
     expect(keys(client.resources(TypeUrl.RouteConfiguration))).toEqual(['r1']);
+  });
+
+  it('follows scoped routes like Envoy: wildcard SRDS for a scoped listener, RDS for what listeners and scopes name', async () => {
+    const scoped = {
+      ...mesh,
+      listeners: [scopedListener('l'), listener('l2', 'r0')],
+      scopes: [scope('s1', 'a.ns', 'r1'), scope('s2', 'a', 'r1'), scope('s3', 'b.ns', 'r2')],
+      routes: [route('r0', 'a'), route('r1', 'a'), route('r2', 'b'), route('r3', 'b')],
+    };
+    running = await startServer(snapshotOf(scoped));
+    const client = open(running, mode);
+    await client.waitFor((c) => c.resources(TypeUrl.ScopedRouteConfiguration).size === 3 && c.resources(TypeUrl.RouteConfiguration).size === 3, 5000);
+    expect(client.subscription(TypeUrl.ScopedRouteConfiguration).wildcard).toBe(true);
+    expect(keys(client.resources(TypeUrl.RouteConfiguration))).toEqual(['r0', 'r1', 'r2']);
+    await client.waitFor(() => {
+      const types = running?.server.status()[0]?.types;
+      return types?.SRDS?.subscribed === 'wildcard' && types.SRDS.versionAcked !== undefined && types.RDS?.subscribed === 3;
+    }, 3000);
+
+    // A scope goes (SotW: missing from the full state; delta: removed) and takes its route with it;
+    // a new scope brings its route.
+    running.source.set(snapshotOf({ ...scoped, scopes: [scope('s1', 'a.ns', 'r1'), scope('s2', 'a', 'r1'), scope('s4', 'c.ns', 'r3')] }));
+    await client.waitFor((c) => c.resources(TypeUrl.RouteConfiguration).has('r3') && !c.resources(TypeUrl.RouteConfiguration).has('r2'), 5000);
+    expect(keys(client.resources(TypeUrl.ScopedRouteConfiguration))).toEqual(['s1', 's2', 's4']);
+    expect(keys(client.resources(TypeUrl.RouteConfiguration))).toEqual(['r0', 'r1', 'r3']);
   });
 
   it('NACKs by policy and keeps what it had', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ProxyView, RouteModel, ServiceModel } from '../../../src/model/types.ts';
-import { buildOutboundRouteConfig, buildRoute, buildServiceRouteConfig } from '../../../src/xds/resources/routes.ts';
+import type { RouteModel, ServiceModel } from '../../../src/model/types.ts';
+import { buildRoute, buildServiceRouteConfig } from '../../../src/xds/resources/routes.ts';
 import { TypeUrl } from '../../../src/xds/type-urls.ts';
 import { expectValidEnvoy } from '../../support/envoy-assert.ts';
 
@@ -159,45 +159,6 @@ const service = (name: string, namespace: string, protocol: ServiceModel['protoc
   mtlsMode: 'DISABLE',
   serviceAccount: name,
   spiffeId: `spiffe://trellis.local/ns/${namespace}/sa/${name}`,
-});
-
-const view = (services: ServiceModel[], namespace: string): ProxyView => ({
-  key: 'k',
-  kind: 'sidecar',
-  namespace,
-  serviceKey: '',
-  locality: { region: '', zone: '', subZone: '' },
-  visibleServices: services,
-  inboundPort: 0,
-  inboundProtocol: 'http',
-  serverListeners: [],
-  workloadIdentity: '',
-  inboundMtls: 'DISABLE',
-});
-
-describe('buildOutboundRouteConfig', () => {
-  const services = [service('api', 'shop', 'grpc'), service('db', 'shop', 'tcp'), service('web', 'default')];
-
-  it('has a virtual host per http/grpc service with short names only in the own namespace', () => {
-    const config = buildOutboundRouteConfig(view(services, 'shop'));
-    const hosts = (config['virtual_hosts'] as Array<{ name: string; domains: string[] }>).map((v) => [v.name, v.domains]);
-    expect(hosts).toEqual([
-      ['api.shop', ['api.shop', 'api.shop:*', 'api', 'api:*']],
-      ['web.default', ['web.default', 'web.default:*']],
-    ]);
-    expect(config['name']).toBe('outbound_http');
-    expectValidEnvoy(TypeUrl.RouteConfiguration, config);
-  });
-
-  it('never repeats a domain across virtual hosts', () => {
-    const config = buildOutboundRouteConfig(view([service('a', 'x'), service('b', 'x'), service('c', 'y')], 'x'));
-    const domains = (config['virtual_hosts'] as Array<{ domains: string[] }>).flatMap((v) => v.domains);
-    expect(new Set(domains).size).toBe(domains.length);
-  });
-
-  it('has no virtual hosts when nothing speaks http', () => {
-    expect(buildOutboundRouteConfig(view([service('db', 'shop', 'tcp')], 'shop'))).toEqual({ name: 'outbound_http' });
-  });
 });
 
 describe('buildServiceRouteConfig', () => {

@@ -53,7 +53,18 @@ describe('a bookinfo sidecar (behaviour)', () => {
   it('resolves the short name in its own namespace only', () => {
     expect(request('reviews')).toMatchObject({ ok: true, clusters: [{ name: 'outbound|reviews.bookinfo' }] });
     expect(request('checkout.shop')).toMatchObject({ ok: true, clusters: [{ name: 'outbound|checkout.shop' }] });
-    expect(request('checkout')).toEqual({ ok: false, reason: 'no virtual host for checkout' });
+    expect(request('checkout')).toEqual({ ok: false, reason: 'no scope for key ["checkout"] (404)' });
+  });
+
+  it('matches the authority exactly: known ports only, no other spelling', () => {
+    for (const host of ['reviews', 'reviews:9080', 'reviews.bookinfo', 'reviews.bookinfo:9080']) {
+      expect(request(host), host).toMatchObject({ ok: true, clusters: [{ name: 'outbound|reviews.bookinfo' }] });
+    }
+    expect(request('checkout.shop:7000')).toMatchObject({ ok: true, clusters: [{ name: 'outbound|checkout.shop' }] });
+    // The old `name.ns:*` domains matched any port; scope keys name the service's port only.
+    for (const host of ['reviews.bookinfo:8080', 'reviews.bookinfo.svc', 'Reviews.bookinfo', 'checkout:7000']) {
+      expect(request(host), host).toEqual({ ok: false, reason: `no scope for key ${JSON.stringify([host])} (404)` });
+    }
   });
 
   it('gives an unknown host no route', () => {
@@ -127,9 +138,45 @@ describe('checkConsistency', () => {
     ]);
   });
 
-  it('reports a missing RouteConfiguration', () => {
-    expect(checkConsistency(without(TypeUrl.RouteConfiguration, 'outbound_http'))).toEqual([
-      'listener "outbound_http" names unknown route configuration "outbound_http"',
+  it('reports a scope naming a missing RouteConfiguration', () => {
+    expect(checkConsistency(without(TypeUrl.RouteConfiguration, 'outbound_http/reviews.bookinfo'))).toEqual(
+      ['reviews.bookinfo', 'reviews.bookinfo:9080', 'reviews', 'reviews:9080'].map(
+        (authority) => `scope "outbound_http/${authority}" names unknown route configuration "outbound_http/reviews.bookinfo"`,
+      ),
+    );
+  });
+
+  it('reports a missing RouteConfiguration named by a listener', () => {
+    const listener = {
+      name: 'l',
+      api_listener: {
+        api_listener: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+          rds: { route_config_name: 'nowhere' },
+        },
+      },
+    };
+    expect(checkConsistency({ ...good, [TypeUrl.Listener]: [...good[TypeUrl.Listener], { name: 'l', value: listener }] })).toEqual([
+      'listener "l" names unknown route configuration "nowhere"',
+    ]);
+  });
+
+  it('reports two scopes with one key, and scoped HCMs that would share one SRDS subscription', () => {
+    const scopes = good[TypeUrl.ScopedRouteConfiguration];
+    const first = scopes.find((s) => s.name === 'outbound_http/reviews');
+    if (!first) throw new Error('no scope for reviews');
+    const clash = { name: 'outbound_http/other', value: { ...first.value, name: 'outbound_http/other' } };
+    expect(checkConsistency({ ...good, [TypeUrl.ScopedRouteConfiguration]: [...scopes, clash] })).toEqual([
+      'scope "outbound_http/other" has the same key ["reviews"] as scope "outbound_http/reviews"',
+    ]);
+    const hcm = {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+      scoped_routes: { name: 'second', scoped_rds: {} },
+    };
+    const listener = { name: 'l', api_listener: { api_listener: hcm } };
+    expect(checkConsistency({ ...good, [TypeUrl.Listener]: [...good[TypeUrl.Listener], { name: 'l', value: listener }] })).toEqual([
+      'listener "l" has scoped routes without rds_config_source',
+      'scoped routes "outbound_http", "second" would share one wildcard SRDS subscription',
     ]);
   });
 
@@ -139,7 +186,7 @@ describe('checkConsistency', () => {
       [TypeUrl.Cluster]: good[TypeUrl.Cluster].filter((r) => !['outbound|reviews.bookinfo', 'outbound|db.shop', 'inbound|9080|productpage.bookinfo'].includes(r.name)),
     });
     expect(problems).toEqual([
-      'route configuration "outbound_http" names unknown cluster "outbound|reviews.bookinfo"',
+      'route configuration "outbound_http/reviews.bookinfo" names unknown cluster "outbound|reviews.bookinfo"',
       'listener "outbound_tcp|5432|db.shop" names unknown cluster "outbound|db.shop"',
       'listener "inbound|9080" names unknown cluster "inbound|9080|productpage.bookinfo"',
     ]);
@@ -163,7 +210,7 @@ describe('checkConsistency', () => {
       {
         severity: 'error',
         field: 'consistency',
-        message: 'route configuration "outbound_http" names unknown cluster "outbound|ghost.bookinfo"',
+        message: 'route configuration "outbound_http/reviews.bookinfo" names unknown cluster "outbound|ghost.bookinfo"',
         source: `view ${view.key}`,
       },
     ]);

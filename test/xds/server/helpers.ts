@@ -79,6 +79,31 @@ export function listener(name: string, routeName: string): EncodedResource {
   });
 }
 
+/** A listener whose HCM takes its routes by scoped RDS (scopes keyed on the whole :authority). */
+export function scopedListener(name: string): EncodedResource {
+  return encodeResource(TypeUrl.Listener, name, {
+    name,
+    api_listener: {
+      api_listener: {
+        '@type': HCM,
+        stat_prefix: name,
+        scoped_routes: {
+          name,
+          scope_key_builder: { fragments: [{ header_value_extractor: { name: ':authority', index: 0 } }] },
+          rds_config_source: { ads: {} },
+          scoped_rds: { scoped_rds_config_source: { ads: {} } },
+        },
+        http_filters: [{ name: 'router', typed_config: { '@type': ROUTER } }],
+      },
+    },
+  });
+}
+
+/** A scope selecting RouteConfiguration `routeName` for requests whose key is `key`. */
+export function scope(name: string, key: string, routeName: string): EncodedResource {
+  return encodeResource(TypeUrl.ScopedRouteConfiguration, name, { name, route_configuration_name: routeName, key: { fragments: [{ string_key: key }] } });
+}
+
 export function route(name: string, clusterName: string): EncodedResource {
   return encodeResource(TypeUrl.RouteConfiguration, name, {
     name,
@@ -95,6 +120,7 @@ export interface MeshParts {
   readonly clas?: readonly EncodedResource[];
   readonly listeners?: readonly EncodedResource[];
   readonly routes?: readonly EncodedResource[];
+  readonly scopes?: readonly EncodedResource[];
   readonly secrets?: readonly EncodedResource[];
 }
 
@@ -104,6 +130,7 @@ export function snapshotOf(parts: MeshParts): Snapshot {
     [TypeUrl.ClusterLoadAssignment]: resourceSet(parts.clas ?? []),
     [TypeUrl.Listener]: resourceSet(parts.listeners ?? []),
     [TypeUrl.RouteConfiguration]: resourceSet(parts.routes ?? []),
+    [TypeUrl.ScopedRouteConfiguration]: resourceSet(parts.scopes ?? []),
     [TypeUrl.Secret]: resourceSet(parts.secrets ?? []),
   });
 }

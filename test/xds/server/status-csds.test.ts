@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type AdsClient } from '../../../src/xds/client/ads-client.ts';
 import { decodeMessage, encodeMessage } from '../../../src/xds/proto/codec.ts';
 import { TypeUrl } from '../../../src/xds/type-urls.ts';
-import { basicMesh, cluster, snapshotOf, startServer, type Running } from './helpers.ts';
+import { basicMesh, cluster, route, scope, scopedListener, snapshotOf, startServer, type Running } from './helpers.ts';
 
 let running: Running | undefined;
 const clients: AdsClient[] = [];
@@ -78,6 +78,29 @@ describe('status() and CSDS', () => {
 
     const none = await fetchStatus(r.address, { node_matchers: [{ node_id: { exact: 'nobody' } }] });
     expect(configsOf(none)).toEqual([]);
+  });
+
+  it.each(['sotw', 'delta'] as const)('report scopes (SRDS) as a wildcard subscription with their contents (%s)', async (mode) => {
+    const mesh = basicMesh({ listeners: [scopedListener('l')], scopes: [scope('s1', 'a.ns', 'r1'), scope('s2', 'a', 'r1')], routes: [route('r1', 'a')] });
+    running = await startServer(snapshotOf(mesh));
+    const r = running;
+    const client = connect(r.address, { id: `scoped-${mode}`, cluster: 'web' }, mode, { deadlineMs: 15_000 });
+    clients.push(client);
+    await client.waitFor((c) => c.resources(TypeUrl.RouteConfiguration).size === 1 && c.resources(TypeUrl.ScopedRouteConfiguration).size === 2, 5000);
+    await client.waitFor(() => {
+      const srds = r.server.status()[0]?.types.SRDS;
+      return srds?.versionAcked !== undefined && !srds.awaitingAck;
+    }, 3000);
+    expect(r.server.status()[0]?.types.SRDS?.subscribed).toBe('wildcard');
+
+    const [config] = configsOf(await fetchStatus(r.address, {}));
+    const scopes = genericOf(config ?? {}).filter((g) => g['type_url'] === TypeUrl.ScopedRouteConfiguration);
+    expect(scopes.map((g) => [g['name'], g['client_status']]).sort()).toEqual([
+      ['s1', 'ACKED'],
+      ['s2', 'ACKED'],
+    ]);
+    const s1 = scopes.find((g) => g['name'] === 's1');
+    expect(s1?.['xds_config']).toMatchObject({ name: 's1', route_configuration_name: 'r1', key: { fragments: [{ string_key: 'a.ns' }] } });
   });
 
   it('covers 50 concurrent streams of both protocols', async () => {
