@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { startApiServer } from './api/server.ts';
+import { listenApiServer } from './api/server.ts';
 import { openTokenStore } from './api/token-store.ts';
 import { loadCaFiles } from './ca/ca-files.ts';
 import { createCertificateAuthority } from './ca/certificate-authority.ts';
@@ -22,11 +22,14 @@ import type { ProxyIdentity } from './model/types.ts';
 import { createMeshPipeline } from './pipeline/mesh-pipeline.ts';
 import { loadExamples } from './registry/examples.ts';
 import { createRegistry } from './registry/registry.ts';
+import type { Registry } from './registry/types.ts';
+import { createSnapshotGate, createStartupQueue } from './startup-gate.ts';
 import { defaultInstanceId } from './registry/validate.ts';
 import { openLevelStore } from './store/level-store.ts';
 import { formatDiagnostic } from './util/errors.ts';
-import { createLogger } from './util/log.ts';
-import { createAdsServer } from './xds/server/ads-server.ts';
+import { createLogger, type Logger } from './util/log.ts';
+import { createAdsServer, type AdsServer } from './xds/server/ads-server.ts';
+import type { ServingTls } from './xds/server/grpc-glue.ts';
 import type { NodeInfo } from './xds/cache/types.ts';
 
 export interface TrellisOptions {
@@ -70,51 +73,118 @@ export interface RunningTrellis {
   readonly apiUrl: string;
   /** The admin token when it was created by this start (first start), else undefined. */
   readonly newAdminToken: string | undefined;
+  /** When each start-up phase ended, in ms since process start (Node's own start included). */
+  readonly startupPhases: Readonly<Record<string, number>>;
   close(): Promise<void>;
 }
 
+/** Where Trellis listens, given to `onListening` as soon as both ports accept connections. */
+export interface ListeningAddresses {
+  readonly xdsAddress: string;
+  readonly apiUrl: string;
+}
+
 /**
- * Starts Trellis; resolves once both servers listen and server.json is written. If any step
- * fails, everything opened so far is closed again (the data folder's lock included).
+ * Starts Trellis; resolves once it is ready: state loaded, mesh model built, server.json written.
+ * The ports are bound earlier, right after the store opens (ADS over TLS: once the CA has issued
+ * its certificate), and `onListening` is called then. Until ready an ADS stream receives nothing
+ * (its first full snapshot comes when ready) and the API answers 503 "starting".
+ * If any step fails, everything opened so far is closed again (the data folder's lock included).
  */
-export async function startTrellis(options: TrellisOptions): Promise<RunningTrellis> {
+export async function startTrellis(options: TrellisOptions, onListening?: (addresses: ListeningAddresses) => void): Promise<RunningTrellis> {
   const opened: Array<() => Promise<void> | void> = [];
   try {
-    return await start(options, opened);
+    return await start(options, opened, onListening);
   } catch (error) {
     for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
     throw error;
   }
 }
 
-async function start(options: TrellisOptions, opened: Array<() => Promise<void> | void>): Promise<RunningTrellis> {
+/** Records when each start-up phase ended (ms since process start), for the ready log line. */
+function phaseClock(): { mark(phase: string): void; readonly phases: Record<string, number> } {
+  const phases: Record<string, number> = {};
+  return { phases, mark: (phase) => void (phases[phase] = Math.round(performance.now())) };
+}
+
+async function start(
+  options: TrellisOptions,
+  opened: Array<() => Promise<void> | void>,
+  onListening: ((addresses: ListeningAddresses) => void) | undefined,
+): Promise<RunningTrellis> {
   const log = createLogger('trellis');
+  const clock = phaseClock();
+  clock.mark('modules loaded');
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // First, because LevelDB's lock is what stops a second Trellis on the same data folder.
   const store = await openLevelStore(join(dataDir, 'db'));
   opened.push(() => store.close());
-  const registry = await createRegistry({ store, log: log.child('registry') });
-  opened.push(() => registry.close());
+  clock.mark('store open');
+
+  // The registry's read starts now: LevelDB reads on its own thread while this one binds the ports
+  // and loads the proto descriptors. Closed on failure even if it is still loading.
+  const registryLoading = createRegistry({ store, log: log.child('registry') });
+  registryLoading.catch(() => undefined);
+  opened.push(() => registryLoading.then((loaded) => loaded.close(), () => undefined));
+
+  // Listen before loading any state: streams wait behind the gate, API requests get 503 "starting",
+  // and the proxy registrations of streams that open meanwhile wait for the registry.
+  const gate = createSnapshotGate((node, error) => log.error('watching a snapshot failed at the end of start-up', { node: node.id, error: String(error) }));
+  const streamEvents = createStartupQueue();
+  let registry: Registry | undefined;
+  const api = await listenApiServer({ host: options.apiHost, port: options.apiPort, log: log.child('api') });
+  opened.push(() => api.close());
+  const apiUrl = `http://${options.apiHost.includes(':') ? `[${options.apiHost}]` : options.apiHost}:${api.port}`;
+  let xdsAddress = '';
+  const listenXds = async (tls?: ServingTls): Promise<AdsServer> => {
+    const server = createAdsServer({
+      source: gate.source,
+      ...(tls ? { tls } : {}),
+      log: log.child('ads'),
+      onStreamOpen: ({ node }) => streamEvents.run(() => {
+        if (registry) registerProxy(registry, node, log);
+      }),
+      onStreamClose: ({ node }) => streamEvents.run(() => {
+        if (registry) scheduleProxyRemoval(registry, node, options.proxyGraceMs);
+      }),
+    });
+    opened.push(() => server.close());
+    xdsAddress = `${options.xdsHost}:${await server.listen(options.xdsHost, options.xdsPort)}`;
+    clock.mark('listening');
+    log.info('Trellis is listening', { xds: xdsAddress, api: apiUrl });
+    onListening?.({ xdsAddress, apiUrl });
+    return server;
+  };
+  // ADS over TLS needs a certificate from the CA, so it listens once the CA is loaded.
+  const plainAds = options.xdsTls ? undefined : await listenXds();
+
+  const { token, hash } = await ensureAdminToken(dataDir);
+  const tokens = await openTokenStore(store);
+  const loadedRegistry = await registryLoading;
+  registry = loadedRegistry;
   for (const path of options.examples) {
-    const result = await loadExamples(registry, path);
+    const result = await loadExamples(loadedRegistry, path);
     for (const problem of result.problems) log.warn('example entry skipped', { problem });
     log.info('example mesh loaded', { path, instances: result.loaded });
   }
-  const stopSweeper = registry.startTtlSweeper(options.ttlSweepMs);
+  const stopSweeper = loadedRegistry.startTtlSweeper(options.ttlSweepMs);
   opened.push(stopSweeper);
+  clock.mark('registry loaded');
 
   const configStore = await openConfigStore(store);
   const config = createConfigService({
     store: configStore,
     trustDomain: options.trustDomain,
-    knownServices: () => registry.snapshot().services.keys(),
-    previewEnvoy: (snapshot, serviceKey) => previewEnvoy(registry.snapshot(), snapshot, serviceKey),
+    knownServices: () => loadedRegistry.snapshot().services.keys(),
+    previewEnvoy: (snapshot, serviceKey) => previewEnvoy(loadedRegistry.snapshot(), snapshot, serviceKey),
   });
   for (const path of options.examples) {
     const result = await loadExampleConfig(config, path);
     if (result.problems.length > 0) log.warn('example config not applied', { path, problems: result.problems });
     else if (result.files > 0) log.info('example config applied', { path, files: result.files });
   }
+  clock.mark('config loaded');
   let userCa;
   if (options.caFiles) {
     const loaded = await loadCaFiles(options.caFiles);
@@ -129,10 +199,11 @@ async function start(options: TrellisOptions, opened: Array<() => Promise<void> 
     ...(userCa ? { userCa } : {}),
   });
   opened.push(() => ca.close());
+  clock.mark('CA loaded');
   // One lookup per config revision; the previous one lets unchanged services keep their identity.
   let configLookup: ConfigLookup = createConfigLookup(config.snapshot());
   const pipeline = createMeshPipeline({
-    registry,
+    registry: loadedRegistry,
     config: {
       lookup: () => configLookup,
       onChange: (listener) =>
@@ -152,50 +223,13 @@ async function start(options: TrellisOptions, opened: Array<() => Promise<void> 
   let gitops: ConfigDirWatcher | undefined;
   if (options.configDir) gitops = await watchConfigDir(resolve(options.configDir), config, log.child('gitops'));
   opened.push(() => gitops?.close());
+  const ads = plainAds ?? (await listenXds(options.xdsTls ? await ca.servingCertificate(options.xdsTls) : undefined));
+  // Built now so that "ready" means every view can be served at once.
+  pipeline.model();
+  clock.mark('mesh model built');
 
-  /** The instance a connecting proxy stands for, when its metadata names service, address and port. */
-  const proxyInstance = (node: NodeInfo): { identity: ProxyIdentity; id: string } | undefined => {
-    const { identity } = parseNodeIdentity(node);
-    if (!identity.service || !identity.address || !identity.port) return undefined;
-    return { identity, id: defaultInstanceId(identity.address, identity.port) };
-  };
-  const ads = createAdsServer({
-    source: pipeline,
-    ...(options.xdsTls ? { tls: await ca.servingCertificate(options.xdsTls) } : {}),
-    log: log.child('ads'),
-    onStreamOpen: ({ node }) => {
-      const target = proxyInstance(node);
-      if (!target) return;
-      const { identity } = target;
-      registry
-        .registerFromProxy({
-          id: target.id,
-          service: identity.service,
-          namespace: identity.namespace,
-          address: identity.address,
-          port: identity.port,
-          protocol: identity.protocol,
-          labels: identity.labels,
-          locality: identity.locality,
-        })
-        .then((result) => {
-          if (!result.ok) log.warn('proxy not registered', { node: node.id, diagnostics: result.diagnostics });
-        })
-        .catch((error: unknown) => log.error('proxy registration failed', { node: node.id, error: String(error) }));
-    },
-    onStreamClose: ({ node }) => {
-      const target = proxyInstance(node);
-      if (target) registry.scheduleProxyRemoval(target.identity.namespace, target.identity.service, target.id, options.proxyGraceMs);
-    },
-  });
-  opened.push(() => ads.close());
-  const xdsPort = await ads.listen(options.xdsHost, options.xdsPort);
-  const { token, hash } = await ensureAdminToken(dataDir);
-  const tokens = await openTokenStore(store);
-  const api = await startApiServer({
-    host: options.apiHost,
-    port: options.apiPort,
-    registry,
+  api.ready({
+    registry: loadedRegistry,
     adminTokenHash: hash,
     tokens,
     config,
@@ -209,20 +243,23 @@ async function start(options: TrellisOptions, opened: Array<() => Promise<void> 
       // Identity, serial and expiry only: keys never leave the CA through status.
       certificates: ca.issuer.ledger().map(({ spiffeId, serial, notBefore, notAfter, renewAt, managed }) => ({ spiffeId, serial, notBefore, notAfter, renewAt, managed })),
     }),
-    log: log.child('api'),
   });
-  opened.push(() => api.close());
-  const xdsAddress = `${options.xdsHost}:${xdsPort}`;
-  const apiUrl = `http://${options.apiHost.includes(':') ? `[${options.apiHost}]` : options.apiHost}:${api.port}`;
+  // Registrations first, then snapshots: the order a stream sees when Trellis is already ready.
+  streamEvents.open();
+  gate.open(pipeline);
   const serverFile = join(dataDir, 'server.json');
   await writeFile(serverFile, JSON.stringify({ pid: process.pid, xds: xdsAddress, api: apiUrl }, null, 2) + '\n', { mode: 0o600 });
-  log.info('Trellis is up', { xds: xdsAddress, api: apiUrl, data: dataDir });
+  clock.mark('ready');
+  // CPU time beside wall time: on a busy machine the phases stretch, the CPU spent does not.
+  const cpu = process.cpuUsage();
+  log.info('Trellis is ready', { xds: xdsAddress, api: apiUrl, data: dataDir, phasesMs: clock.phases, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
 
   let closed = false;
   return {
     xdsAddress,
     apiUrl,
     newAdminToken: token,
+    startupPhases: { ...clock.phases },
     close: async () => {
       if (closed) return;
       closed = true;
@@ -231,9 +268,44 @@ async function start(options: TrellisOptions, opened: Array<() => Promise<void> 
       pipeline.close();
       ca.close();
       await Promise.allSettled([api.close(), ads.close()]);
-      await registry.close();
+      await loadedRegistry.close();
       await store.close();
       await rm(serverFile, { force: true });
     },
   };
+}
+
+/** The instance a connecting proxy stands for, when its metadata names service, address and port. */
+function proxyInstance(node: NodeInfo): { identity: ProxyIdentity; id: string } | undefined {
+  const { identity } = parseNodeIdentity(node);
+  if (!identity.service || !identity.address || !identity.port) return undefined;
+  return { identity, id: defaultInstanceId(identity.address, identity.port) };
+}
+
+/** Registers the instance a connecting proxy stands for (origin 'ads'), if its node names one. */
+function registerProxy(registry: Registry, node: NodeInfo, log: Logger): void {
+  const target = proxyInstance(node);
+  if (!target) return;
+  const { identity } = target;
+  registry
+    .registerFromProxy({
+      id: target.id,
+      service: identity.service,
+      namespace: identity.namespace,
+      address: identity.address,
+      port: identity.port,
+      protocol: identity.protocol,
+      labels: identity.labels,
+      locality: identity.locality,
+    })
+    .then((result) => {
+      if (!result.ok) log.warn('proxy not registered', { node: node.id, diagnostics: result.diagnostics });
+    })
+    .catch((error: unknown) => log.error('proxy registration failed', { node: node.id, error: String(error) }));
+}
+
+/** Removes a disconnected proxy's instance after the grace period (a reconnect cancels it). */
+function scheduleProxyRemoval(registry: Registry, node: NodeInfo, graceMs: number): void {
+  const target = proxyInstance(node);
+  if (target) registry.scheduleProxyRemoval(target.identity.namespace, target.identity.service, target.id, graceMs);
 }

@@ -7,10 +7,12 @@
  * fed the same route bytes by the floor server (bench/lib/floor-server.ts) and measured the same
  * way, so convergence is quoted as Trellis/floor.
  */
+import { join } from 'node:path';
 import { startFloorServer } from '../lib/floor-server.ts';
 import { startLoadFleet, type LoadFleet } from '../lib/load-fleet.ts';
 import type { ResourceDump } from '../lib/load-protocol.ts';
 import { generateInstances } from '../lib/mesh-generator.ts';
+import { profileSection } from '../lib/profiler.ts';
 import { atMost, info, type Metric, type ScenarioResult } from '../lib/report.ts';
 import type { Scenario, ScenarioOptions } from '../lib/scenario.ts';
 import { applyConfig, scopedNodes, scopePolicies, timeoutPolicy, type ScopedMeshSpec } from '../lib/scoped-mesh.ts';
@@ -98,12 +100,14 @@ async function runBroadcast(mode: 'sotw' | 'delta', services: number, streams: n
       dumpBefore = await fleet.dump();
       names = changedNames(first, dumpBefore, TypeUrl.RouteConfiguration);
       if (names.length === 0) throw new Error('a default timeout change touched no route configuration of the first stream');
-      say(`a timeout change touches route configurations ${names.join(', ')}`);
+      say(`a timeout change touches ${names.length} route configurations of the first stream (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`);
 
       const cpuBefore = process.cpuUsage();
       const loadBefore = await fleet.usage();
+      const profile = options.profileDir === undefined ? undefined : await profileSection();
       const run = await measure(fleet, names, changes, (i) => applyConfig(trellis, [timeoutPolicy(12 + i)]), 0);
       const serverCpu = cpuSeconds(cpuBefore, process.cpuUsage());
+      if (profile && options.profileDir !== undefined) say(`profile: ${await profile.stop(join(options.profileDir, `broadcast-${mode}-${services}x${streams}.cpuprofile`))}`);
       const loadCpu = (await fleet.usage()).cpuSeconds - loadBefore.cpuSeconds;
       dumpAfter = await fleet.dump();
       const all = summary(run.allAcked);

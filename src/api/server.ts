@@ -46,15 +46,39 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** Starts the API server and resolves once it is listening. */
+/** The options `startApiServer` takes once Trellis's state is loaded (all but the address). */
+export type ApiState = Omit<ApiServerOptions, 'host' | 'port' | 'log'>;
+
+/** An API server listening before Trellis's state is loaded (see `listenApiServer`). */
+export interface StartingApiServer extends ApiServer {
+  /** Hands over the state: from now on requests are served. Call once. */
+  ready(state: ApiState): void;
+}
+
+/** What every request is told while Trellis starts. */
+const STARTING_MESSAGE = 'Trellis is starting (loading the registry, config and CA); retry in a moment';
+
+/** Starts the API server and resolves once it is listening, ready to serve. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const log = options.log ?? createLogger('api');
-  const authorize = options.authorize ?? createAuthorizer(options.adminTokenHash, {
-    ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
-    openReads: options.openReads ?? isLoopbackHost(options.host),
-  });
+  const server = await listenApiServer(options);
+  server.ready(options);
+  return server;
+}
+
+/**
+ * Binds the API port before Trellis's state exists, so clients can connect at once. Until `ready`
+ * every request answers 503 with a Retry-After header: /healthz with `{ok: false, status:
+ * "starting"}`, anything else with an error saying Trellis is starting. Nothing is read or written.
+ */
+export async function listenApiServer(address: { readonly host: string; readonly port: number; readonly log?: Logger }): Promise<StartingApiServer> {
+  const log = address.log ?? createLogger('api');
+  let state: { readonly options: ApiState; readonly authorize: Authorize } | undefined;
   const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
+    if (state === undefined) {
+      answerStarting(request, response);
+      return;
+    }
+    handle(request, response, state.options, state.authorize).catch((error: unknown) => {
       log.error('request failed', { method: request.method, error: error instanceof Error ? error.message : String(error) });
       sendJson(response, 500, errorBody('internal error'));
     });
@@ -62,7 +86,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handle(request: IncomingMessage, response: ServerResponse, options: ApiState, authorize: Authorize): Promise<void> {
     const segments = pathSegments(request.url ?? '');
     if (segments === undefined) {
       sendJson(response, 400, errorBody('the request path is not validly percent-encoded'));
@@ -125,22 +149,39 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen(address.port, address.host, () => {
       server.removeListener('error', reject);
       resolve();
     });
   });
   server.on('error', (error) => log.error('api server error', { error: error.message }));
-  const address = server.address() as AddressInfo;
-  log.info('api listening', { host: options.host, port: address.port });
+  const bound = server.address() as AddressInfo;
+  log.info('api listening', { host: address.host, port: bound.port });
   return {
-    port: address.port,
+    port: bound.port,
+    ready(options) {
+      if (state !== undefined) throw new Error('the API server is already ready');
+      const authorize = options.authorize ?? createAuthorizer(options.adminTokenHash, {
+        ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
+        openReads: options.openReads ?? isLoopbackHost(address.host),
+      });
+      state = { options, authorize };
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
   };
+}
+
+/** The answer to any request while Trellis starts; the body is not read. */
+function answerStarting(request: IncomingMessage, response: ServerResponse): void {
+  const path = (request.url ?? '').split('?')[0] ?? '';
+  const healthz = path === `${API_PREFIX}/healthz` || path === `${API_PREFIX}/healthz/`;
+  const headers = { 'retry-after': '1', connection: 'close' };
+  if (healthz) sendJson(response, 503, { ok: false, status: 'starting', error: STARTING_MESSAGE }, headers);
+  else sendJson(response, 503, errorBody(STARTING_MESSAGE), headers);
 }
 
 /**

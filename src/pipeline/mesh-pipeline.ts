@@ -183,9 +183,12 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
       return;
     }
     const sets: Partial<Record<TypeUrl, ResourceSet>> = {};
-    for (const url of Object.values(TypeUrl)) sets[url] = encoder.encodeSet(url, result.resources[url] ?? []);
-    sets[TypeUrl.Secret] = encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view));
-    entry.snapshot = buildSnapshot(sets);
+    const before = entry.snapshot?.resources;
+    for (const url of Object.values(TypeUrl)) sets[url] = encoder.encodeSet(url, result.resources[url] ?? [], before?.[url]);
+    sets[TypeUrl.Secret] = encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view), before?.[TypeUrl.Secret]);
+    // Nothing changed: keep the snapshot object (no new version, nothing for streams to compare).
+    const unchanged = before !== undefined && Object.values(TypeUrl).every((url) => sets[url] === before[url]);
+    if (!unchanged) entry.snapshot = buildSnapshot(sets);
     entry.lastError = undefined;
     unbuilt.delete(entry);
   }
@@ -277,7 +280,7 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
       const id = entry.view.workloadIdentity;
       const previous = entry.snapshot;
       if (id === '' || !previous || (!pendingBundle && !pendingSecrets.has(id))) continue;
-      entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.Secret]: encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view)) });
+      entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.Secret]: encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view), previous.resources[TypeUrl.Secret]) });
       if (entry.snapshot.version !== previous.version) notify(entry);
     }
     pendingSecrets.clear();

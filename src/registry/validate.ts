@@ -41,13 +41,14 @@ export const MAX_TTL_SECONDS = 86_400;
 export const MAX_WEIGHT = 128;
 const MAX_LABELS = 64;
 const MAX_PORTS = 32;
-const MAX_ID_LENGTH = 128;
+export const MAX_ID_LENGTH = 128;
 const MAX_LOCALITY_LENGTH = 128;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 // Ids appear in store keys and URL paths, so no '/', no spaces, no '%'.
-const INSTANCE_ID = /^[A-Za-z0-9[]([A-Za-z0-9._:[\]-]*)$/;
+/** What an instance id may look like (besides its length, 1..MAX_ID_LENGTH). */
+export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9[]([A-Za-z0-9._:[\]-]*)$/;
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /** True for a Kubernetes-style DNS label: lowercase alphanumerics and '-', 1..63 chars. */
@@ -91,7 +92,7 @@ export function validateRegistration(input: unknown): ValidationResult {
   if (input['id'] === undefined) {
     if (address !== undefined && port !== undefined) id = defaultInstanceId(address, port);
   } else if (typeof input['id'] !== 'string' || input['id'].length === 0 || input['id'].length > MAX_ID_LENGTH ||
-    !INSTANCE_ID.test(input['id'])) {
+    !INSTANCE_ID_PATTERN.test(input['id'])) {
     fail('id', `must be 1..${MAX_ID_LENGTH} characters of letters, digits, '.', '_', '-', ':', '[', ']' ` +
       `starting with a letter, digit or '[' (default: address:port), got ${describe(input['id'])}`);
   } else {

@@ -4,6 +4,9 @@ import { TrellisError } from '../util/errors.ts';
 import type { KeyValueStore, StoreOperation } from './types.ts';
 import { validateOperations } from './validate-operations.ts';
 
+/** Entries read per round trip to LevelDB when listing a prefix. */
+const LIST_BATCH = 1000;
+
 /**
  * Opens (creating if needed) a LevelDB database in `dir` with UTF-8 keys and values. `batch` is
  * one LevelDB write batch, so it is atomic; it is validated first so bad input writes nothing.
@@ -24,11 +27,20 @@ export async function openLevelStore(dir: string): Promise<KeyValueStore> {
       wrap(`list ${prefix}`, async () => {
         const entries: Array<[string, string]> = [];
         // Start at the prefix and stop at the first key past it: LevelDB iterates in key order.
-        for await (const [key, value] of db.iterator({ gte: prefix })) {
-          if (!key.startsWith(prefix)) break;
-          entries.push([key, value]);
+        // In batches: one promise per entry (for await) was a quarter to a third slower at 40k entries.
+        const iterator = db.iterator({ gte: prefix });
+        try {
+          for (;;) {
+            const batch = await iterator.nextv(LIST_BATCH);
+            if (batch.length === 0) return entries;
+            for (const entry of batch) {
+              if (!entry[0].startsWith(prefix)) return entries;
+              entries.push(entry);
+            }
+          }
+        } finally {
+          await iterator.close();
         }
-        return entries;
       }),
     batch: async (operations: readonly StoreOperation[]) => {
       validateOperations(operations);

@@ -17,7 +17,7 @@ export type { CallOptions, CallResult, EchoServer, XdsClient } from './clients.t
 
 /** The CLI entry point; TRELLIS_E2E_BIN may point the suite at another build of it. */
 const TRELLIS_BIN = process.env['TRELLIS_E2E_BIN'] ?? join(REPO_ROOT, 'bin', 'trellis.mjs');
-/** bin/trellis.mjs registers tsx itself; a TypeScript stand-in needs the loader. */
+/** bin/trellis.mjs runs its own bundle (or tsx); a TypeScript stand-in needs the loader. */
 const NODE_FLAGS = process.env['TRELLIS_E2E_BIN'] ? ['--import', 'tsx'] : [];
 const tempDirs: string[] = [];
 

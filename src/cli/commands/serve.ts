@@ -36,6 +36,7 @@ export const serveCommand: Command = {
     const api = parseHostPort(typeof values['api'] === 'string' ? values['api'] : `${DEFAULT_OPTIONS.apiHost}:${DEFAULT_OPTIONS.apiPort}`, 'api');
     const grace = typeof values['proxy-grace'] === 'string' ? parseGrace(values['proxy-grace']) : DEFAULT_OPTIONS.proxyGraceMs;
     const examples = Array.isArray(values['example']) ? values['example'].filter((e): e is string => typeof e === 'string') : [];
+    // "listening" as soon as both ports accept connections; "ready" once state is loaded.
     const trellis = await startTrellis({
       ...DEFAULT_OPTIONS,
       xdsHost: xds.host,
@@ -50,8 +51,8 @@ export const serveCommand: Command = {
       ...keyAlgorithm(values),
       ...caFiles(values),
       ...xdsTls(values, xds.host),
-    });
-    out(`Trellis listening: xDS ${trellis.xdsAddress}, API ${trellis.apiUrl}`);
+    }, (listening) => out(`Trellis listening: xDS ${listening.xdsAddress}, API ${listening.apiUrl}`));
+    out(`Trellis ready: xDS ${trellis.xdsAddress}, API ${trellis.apiUrl}`);
     if (trellis.newAdminToken) out('An admin token was created in the data folder (admin.token); the CLI reads it from there.');
     await new Promise<void>((resolvePromise) => {
       const stop = (): void => {

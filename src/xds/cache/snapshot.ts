@@ -30,8 +30,17 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+// Items are shared by many sets (every view holding a resource), so their lanes are kept.
+const lanesOf = new WeakMap<EncodedResource, readonly [number, number, number, number]>();
+
 /** Four independent 32-bit hashes of `name\0version` (item versions are already content hashes). */
-function itemLanes(item: EncodedResource): [number, number, number, number] {
+function itemLanes(item: EncodedResource): readonly [number, number, number, number] {
+  let lanes = lanesOf.get(item);
+  if (!lanes) lanesOf.set(item, (lanes = computeLanes(item)));
+  return lanes;
+}
+
+function computeLanes(item: EncodedResource): [number, number, number, number] {
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
   let c = 0x1b873593;

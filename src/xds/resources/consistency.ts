@@ -15,81 +15,137 @@ import { HCM_TYPE } from './http-connection-manager.ts';
 /** Resources by type URL as translation produces them (plain objects). */
 export type ResourcesByType = Partial<Record<TypeUrl, ReadonlyArray<{ readonly name: string; readonly value: object }>>>;
 
-/** Problems found in `resources`, one readable line each; [] when consistent. */
-export function checkConsistency(resources: ResourcesByType): string[] {
+/**
+ * What one resource needs from the others of its proxy, and what is wrong with it alone. Read
+ * once per resource object (memoized resources are shared by many views), so checking a view
+ * is set lookups only.
+ */
+interface Refs {
+  readonly name: string;
+  /** Cluster: the CLA an EDS cluster waits for. */
+  readonly edsName?: string;
+  /** [cluster, where] pairs: routes' targets and mirrors, tcp_proxy clusters. */
+  readonly clusters: ReadonlyArray<readonly [string, string]>;
+  /** [route configuration, where] pairs: RDS names and scopes' route configurations. */
+  readonly routeConfigs: ReadonlyArray<readonly [string, string]>;
+  /** A scope's key (JSON of its fragments). */
+  readonly scopeKey?: string;
+  /** Listener: the scoped_routes names of its HCMs. */
+  readonly scopedNames: readonly string[];
+  readonly problems: readonly string[];
+}
+
+const refsCache = new WeakMap<object, Refs>();
+
+function refsOf(url: TypeUrl, name: string, value: object): Refs {
+  const cached = refsCache.get(value);
+  if (cached && cached.name === name) return cached;
+  const clusters: Array<readonly [string, string]> = [];
+  const routeConfigs: Array<readonly [string, string]> = [];
+  const scopedNames: string[] = [];
   const problems: string[] = [];
-  for (const url of Object.values(TypeUrl)) {
-    const seen = new Set<string>();
-    for (const { name } of resources[url] ?? []) {
-      if (seen.has(name)) problems.push(`${messageNameOf(url)} ${JSON.stringify(name)} appears twice`);
-      seen.add(name);
-    }
-  }
-  const clusters = new Set((resources[TypeUrl.Cluster] ?? []).map((r) => r.name));
-  const assignments = new Set((resources[TypeUrl.ClusterLoadAssignment] ?? []).map((r) => r.name));
-  const routeConfigs = new Set((resources[TypeUrl.RouteConfiguration] ?? []).map((r) => r.name));
-
-  for (const { name, value } of resources[TypeUrl.Cluster] ?? []) {
-    const cluster = record(value);
-    if (cluster?.['type'] !== 'EDS') continue;
-    const edsName = stringField(record(cluster['eds_cluster_config']), 'service_name') || name;
-    if (!assignments.has(edsName)) problems.push(`cluster ${JSON.stringify(name)} has no ClusterLoadAssignment ${JSON.stringify(edsName)}`);
-  }
-
-  const needCluster = (cluster: string, where: string): void => {
-    if (!clusters.has(cluster)) problems.push(`${where} names unknown cluster ${JSON.stringify(cluster)}`);
-  };
-  const checkRouteConfig = (routeConfig: Record<string, unknown> | undefined, where: string): void => {
+  let edsName: string | undefined;
+  let scopeKey: string | undefined;
+  const routeConfigClusters = (routeConfig: Record<string, unknown> | undefined, where: string): void => {
     for (const vhost of list(routeConfig?.['virtual_hosts'])) {
       for (const route of list(record(vhost)?.['routes'])) {
         const action = record(record(route)?.['route']);
         if (!action) continue;
         const single = stringField(action, 'cluster');
-        if (single) needCluster(single, where);
-        for (const weighted of list(record(action['weighted_clusters'])?.['clusters'])) {
-          needCluster(stringField(record(weighted), 'name'), where);
-        }
-        for (const mirror of list(action['request_mirror_policies'])) needCluster(stringField(record(mirror), 'cluster'), where);
+        if (single) clusters.push([single, where]);
+        for (const weighted of list(record(action['weighted_clusters'])?.['clusters'])) clusters.push([stringField(record(weighted), 'name'), where]);
+        for (const mirror of list(action['request_mirror_policies'])) clusters.push([stringField(record(mirror), 'cluster'), where]);
       }
     }
   };
-
-  for (const { name, value } of resources[TypeUrl.RouteConfiguration] ?? []) {
-    checkRouteConfig(record(value), `route configuration ${JSON.stringify(name)}`);
-  }
-  const scopeKeys = new Map<string, string>();
-  for (const { name, value } of resources[TypeUrl.ScopedRouteConfiguration] ?? []) {
-    const scope = record(value);
-    const where = `scope ${JSON.stringify(name)}`;
-    const routeConfig = stringField(scope, 'route_configuration_name');
-    if (!routeConfigs.has(routeConfig)) problems.push(`${where} names unknown route configuration ${JSON.stringify(routeConfig)}`);
-    const key = JSON.stringify(list(record(scope?.['key'])?.['fragments']).map((f) => stringField(record(f), 'string_key')));
-    const holder = scopeKeys.get(key);
-    if (holder !== undefined) problems.push(`${where} has the same key ${key} as scope ${JSON.stringify(holder)}`);
-    else scopeKeys.set(key, name);
-  }
-  const scopedNames = new Set<string>();
-  for (const { name, value } of resources[TypeUrl.Listener] ?? []) {
-    const listener = record(value);
+  const fields = record(value);
+  if (url === TypeUrl.Cluster) {
+    if (fields?.['type'] === 'EDS') edsName = stringField(record(fields['eds_cluster_config']), 'service_name') || name;
+  } else if (url === TypeUrl.RouteConfiguration) {
+    routeConfigClusters(fields, `route configuration ${JSON.stringify(name)}`);
+  } else if (url === TypeUrl.ScopedRouteConfiguration) {
+    routeConfigs.push([stringField(fields, 'route_configuration_name'), `scope ${JSON.stringify(name)}`]);
+    scopeKey = JSON.stringify(list(record(fields?.['key'])?.['fragments']).map((f) => stringField(record(f), 'string_key')));
+  } else if (url === TypeUrl.Listener) {
     const where = `listener ${JSON.stringify(name)}`;
-    const configs: unknown[] = [record(listener?.['api_listener'])?.['api_listener']];
-    for (const chain of list(listener?.['filter_chains'])) {
+    const configs: unknown[] = [record(fields?.['api_listener'])?.['api_listener']];
+    for (const chain of list(fields?.['filter_chains'])) {
       for (const filter of list(record(chain)?.['filters'])) configs.push(record(filter)?.['typed_config']);
     }
     for (const config of configs) {
       const typeName = anyTypeName(config);
-      const fields = record(config);
-      if (typeName === TCP_PROXY_TYPE) needCluster(stringField(fields, 'cluster'), where);
+      const hcm = record(config);
+      if (typeName === TCP_PROXY_TYPE) clusters.push([stringField(hcm, 'cluster'), where]);
       if (typeName !== HCM_TYPE) continue;
-      const rds = stringField(record(fields?.['rds']), 'route_config_name');
-      if (rds && !routeConfigs.has(rds)) problems.push(`${where} names unknown route configuration ${JSON.stringify(rds)}`);
-      const scoped = record(fields?.['scoped_routes']);
+      const rds = stringField(record(hcm?.['rds']), 'route_config_name');
+      if (rds) routeConfigs.push([rds, where]);
+      const scoped = record(hcm?.['scoped_routes']);
       if (scoped) {
-        scopedNames.add(stringField(scoped, 'name'));
+        scopedNames.push(stringField(scoped, 'name'));
         if (!record(scoped['scoped_rds'])) problems.push(`${where} has scoped routes without scoped_rds`);
         if (!record(scoped['rds_config_source'])) problems.push(`${where} has scoped routes without rds_config_source`);
       }
-      checkRouteConfig(record(fields?.['route_config']), where);
+      routeConfigClusters(record(hcm?.['route_config']), where);
+    }
+  }
+  const refs: Refs = { name, clusters, routeConfigs, scopedNames, problems, ...(edsName !== undefined ? { edsName } : {}), ...(scopeKey !== undefined ? { scopeKey } : {}) };
+  refsCache.set(value, refs);
+  return refs;
+}
+
+// Lists shared by many views (their outbound parts) are read once.
+const namesCache = new WeakMap<ReadonlyArray<{ readonly name: string }>, { names: ReadonlySet<string>; duplicates: readonly string[] }>();
+
+function namesOf(list: ReadonlyArray<{ readonly name: string }>): { names: ReadonlySet<string>; duplicates: readonly string[] } {
+  let cached = namesCache.get(list);
+  if (!cached) {
+    const names = new Set<string>();
+    const duplicates: string[] = [];
+    for (const { name } of list) {
+      if (names.has(name)) duplicates.push(name);
+      names.add(name);
+    }
+    namesCache.set(list, (cached = { names, duplicates }));
+  }
+  return cached;
+}
+
+/** Problems found in `resources`, one readable line each; [] when consistent. */
+export function checkConsistency(resources: ResourcesByType): string[] {
+  const problems: string[] = [];
+  // One name set per type serves both the duplicate check and the lookups below.
+  const namesByType = new Map<TypeUrl, ReadonlySet<string>>();
+  for (const url of Object.values(TypeUrl)) {
+    const list = resources[url] ?? [];
+    const { names, duplicates } = namesOf(list);
+    for (const name of duplicates) problems.push(`${messageNameOf(url)} ${JSON.stringify(name)} appears twice`);
+    namesByType.set(url, names);
+  }
+  const names = (url: TypeUrl): ReadonlySet<string> => namesByType.get(url) ?? new Set();
+  const clusters = names(TypeUrl.Cluster);
+  const assignments = names(TypeUrl.ClusterLoadAssignment);
+  const routeConfigs = names(TypeUrl.RouteConfiguration);
+  const scopeKeys = new Map<string, string>();
+  const scopedNames = new Set<string>();
+  for (const url of [TypeUrl.Cluster, TypeUrl.RouteConfiguration, TypeUrl.ScopedRouteConfiguration, TypeUrl.Listener]) {
+    for (const { name, value } of resources[url] ?? []) {
+      const refs = refsOf(url, name, value);
+      problems.push(...refs.problems);
+      if (refs.edsName !== undefined && !assignments.has(refs.edsName)) {
+        problems.push(`cluster ${JSON.stringify(name)} has no ClusterLoadAssignment ${JSON.stringify(refs.edsName)}`);
+      }
+      for (const [cluster, where] of refs.clusters) {
+        if (!clusters.has(cluster)) problems.push(`${where} names unknown cluster ${JSON.stringify(cluster)}`);
+      }
+      for (const [routeConfig, where] of refs.routeConfigs) {
+        if (!routeConfigs.has(routeConfig)) problems.push(`${where} names unknown route configuration ${JSON.stringify(routeConfig)}`);
+      }
+      if (refs.scopeKey !== undefined) {
+        const holder = scopeKeys.get(refs.scopeKey);
+        if (holder !== undefined) problems.push(`scope ${JSON.stringify(name)} has the same key ${refs.scopeKey} as scope ${JSON.stringify(holder)}`);
+        else scopeKeys.set(refs.scopeKey, name);
+      }
+      for (const scoped of refs.scopedNames) scopedNames.add(scoped);
     }
   }
   if (scopedNames.size > 1) problems.push(`scoped routes ${[...scopedNames].map((n) => JSON.stringify(n)).join(', ')} would share one wildcard SRDS subscription`);

@@ -16,15 +16,16 @@
 import type { ClusterModel, Locality, ProxyView, ServiceModel } from '../../model/types.ts';
 import type { Diagnostic } from '../../util/errors.ts';
 import { TypeUrl } from '../type-urls.ts';
-import { buildCluster, buildInboundCluster, clusterWarnings, type UpstreamTls } from './clusters.ts';
+import { buildCluster, buildInboundCluster, type UpstreamTls } from './clusters.ts';
 import { checkConsistency } from './consistency.ts';
 import { buildClusterLoadAssignment } from './endpoints.ts';
 import { buildApiListeners, buildServerListener } from './grpc-listeners.ts';
-import { buildServiceRouteConfig, isHttpService } from './routes.ts';
+import { buildServiceRouteConfig } from './routes.ts';
 import { buildServiceScopes, buildSidecarServiceRouteConfig } from './scoped-routes.ts';
-import { mtlsWarnings, serverRequiresMtls, upstreamTlsFor } from './mtls-plan.ts';
+import { mtlsWarnings, serverRequiresMtls } from './mtls-plan.ts';
 import { authorizationWarnings } from './authorization-plan.ts';
 import { buildSidecarListeners } from './sidecar-listeners.ts';
+import { buildOutbound, outboundKey, type Outbound } from './outbound.ts';
 import type { ClientFlavor } from './envoy-values.ts';
 
 export { checkConsistency } from './consistency.ts';
@@ -57,6 +58,8 @@ export interface TranslationMemo {
   /** The scopes (ScopedRouteConfigurations) of an http/grpc service for sidecars in `proxyNamespace`. */
   scopes(service: ServiceModel, proxyNamespace: string): readonly NamedResource[];
   apiListeners(service: ServiceModel, proxyNamespace: string): readonly NamedResource[];
+  /** The outbound part of `view`, shared by views with the same key and the same visible service objects. */
+  outbound(view: ProxyView): Outbound;
 }
 
 /** A memo for `translateView`; one per pipeline. */
@@ -67,6 +70,7 @@ export function createTranslationMemo(): TranslationMemo {
   const sidecarRoutes = new WeakMap<ServiceModel, NamedResource>();
   const scopes = new WeakMap<ServiceModel, Map<string, readonly NamedResource[]>>();
   const apiListeners = new WeakMap<ServiceModel, Map<string, readonly NamedResource[]>>();
+  const outbounds = new Map<string, { services: readonly ServiceModel[]; outbound: Outbound }>();
   const nested = <K extends object, V>(map: WeakMap<K, Map<string, V>>, key: K, inner: string, build: () => V): V => {
     let byInner = map.get(key);
     if (!byInner) map.set(key, (byInner = new Map()));
@@ -94,8 +98,21 @@ export function createTranslationMemo(): TranslationMemo {
     },
     scopes: (service, namespace) => nested(scopes, service, namespace, () => buildServiceScopes(service, namespace).map(named)),
     apiListeners: (service, namespace) => nested(apiListeners, service, namespace, () => buildApiListeners(service, namespace).map(named)),
+    outbound(view) {
+      const key = outboundKey(view);
+      const cached = outbounds.get(key);
+      const services = view.visibleServices;
+      if (cached && cached.services.length === services.length && cached.services.every((s, i) => s === services[i])) return cached.outbound;
+      const outbound = buildOutbound(view, this);
+      // Bounded: a key per distinct outbound part, replaced when its services change.
+      if (outbounds.size >= MAX_OUTBOUND_ENTRIES && !cached) outbounds.clear();
+      outbounds.set(key, { services, outbound });
+      return outbound;
+    },
   };
 }
+
+const MAX_OUTBOUND_ENTRIES = 10_000;
 
 /** Builds without memoizing (tests, one-off translations). */
 const UNMEMOIZED: TranslationMemo = {
@@ -105,52 +122,28 @@ const UNMEMOIZED: TranslationMemo = {
   sidecarRoute: (service) => named(buildSidecarServiceRouteConfig(service)),
   scopes: (service, namespace) => buildServiceScopes(service, namespace).map(named),
   apiListeners: (service, namespace) => buildApiListeners(service, namespace).map(named),
+  outbound(view) {
+    return buildOutbound(view, this);
+  },
 };
 
 /** Every resource for `view`, by type URL (each list in a stable order), plus diagnostics. */
 export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZED): TranslationResult {
-  const flavor: ClientFlavor = view.kind === 'proxyless' ? 'grpc' : 'envoy';
-  const clusters: NamedResource[] = [];
-  const assignments: NamedResource[] = [];
-  const diagnostics: Diagnostic[] = [];
-  for (const service of view.visibleServices) {
-    const tls = upstreamTlsFor(view, service);
-    for (const cluster of service.clusters) {
-      clusters.push(memo.cluster(cluster, flavor, tls));
-      assignments.push(memo.assignment(cluster, view.locality));
-    }
-    // One warning per service is enough: its clusters share one policy.
-    const first = service.clusters[0];
-    if (first) diagnostics.push(...clusterWarnings(first, flavor));
-  }
-
+  const outbound = memo.outbound(view);
+  const diagnostics: Diagnostic[] = [...outbound.diagnostics];
+  let clusters: readonly NamedResource[] = outbound.clusters;
   let listeners: NamedResource[];
-  let routeConfigs: NamedResource[];
-  const scopes: NamedResource[] = [];
   if (view.kind === 'proxyless') {
-    const httpServices = view.visibleServices.filter(isHttpService);
     listeners = [
-      ...httpServices.flatMap((service) => memo.apiListeners(service, view.namespace)),
+      ...outbound.apiListeners,
       ...view.serverListeners.map((l) => named(buildServerListener(l, serverRequiresMtls(view), view.inboundAuthorization))),
     ];
-    routeConfigs = httpServices.map((service) => memo.serviceRoute(service));
   } else {
     const inbound = buildInboundCluster(view);
-    if (inbound) clusters.push(named(inbound));
+    if (inbound) clusters = [...clusters, named(inbound)];
     const sidecar = buildSidecarListeners(view);
     diagnostics.push(...sidecar.diagnostics);
     listeners = sidecar.listeners.map(named);
-    const httpServices = view.visibleServices.filter(isHttpService);
-    routeConfigs = httpServices.map((service) => memo.sidecarRoute(service));
-    // Authorities cannot clash today (keys hold a dot, names are DNS labels); the first keeps one anyway.
-    const used = new Set<string>();
-    for (const service of httpServices) {
-      for (const scope of memo.scopes(service, view.namespace)) {
-        if (used.has(scope.name)) continue;
-        used.add(scope.name);
-        scopes.push(scope);
-      }
-    }
   }
 
   diagnostics.push(...mtlsWarnings(view), ...authorizationWarnings(view));
@@ -158,10 +151,10 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
   const resources: Record<TypeUrl, ReadonlyArray<NamedResource>> = {
     [TypeUrl.Secret]: [],
     [TypeUrl.Cluster]: clusters,
-    [TypeUrl.ClusterLoadAssignment]: assignments,
+    [TypeUrl.ClusterLoadAssignment]: outbound.assignments,
     [TypeUrl.Listener]: listeners,
-    [TypeUrl.RouteConfiguration]: routeConfigs,
-    [TypeUrl.ScopedRouteConfiguration]: scopes,
+    [TypeUrl.RouteConfiguration]: outbound.routeConfigs,
+    [TypeUrl.ScopedRouteConfiguration]: outbound.scopes,
   };
   for (const problem of checkConsistency(resources)) {
     diagnostics.push({ severity: 'error', field: 'consistency', message: problem, source: `view ${view.key}` });
