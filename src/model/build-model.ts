@@ -20,6 +20,7 @@
  * with the mesh; its result equals what `buildMeshModel` would return.
  */
 import { DEFAULT_TRUST_DOMAIN } from '../ca/types.ts';
+import { sameTree } from '../util/same-tree.ts';
 import type { ConfigLookup, EffectiveAuthorization, EffectiveServiceConfig } from '../config/types.ts';
 import type { InstanceRecord, RegistrySnapshot, ServiceRecord } from '../registry/types.ts';
 import type { Diagnostic } from '../util/errors.ts';
@@ -94,9 +95,30 @@ function serviceModelFor(
     return cached.model;
   }
   const authz = authorizationModel(key, authorization, trustDomain);
-  const model = buildConfiguredServiceModel(key, record, instances, e?.settings, known, trustDomain, authz);
+  const built = buildConfiguredServiceModel(key, record, instances, e?.settings, known, trustDomain, authz);
+  const model = keepEqualClusters(previous?.services.get(key), built);
   builtFrom.set(identity, { trustDomain, instances, config: e, authorization, unresolved, model });
   return model;
+}
+
+/**
+ * `next` with each cluster equal to one of `previous` replaced by that object. A config change
+ * that touches a service's routes only (a default timeout, say) then leaves its clusters, and so
+ * their translated and encoded Clusters and ClusterLoadAssignments, untouched.
+ */
+function keepEqualClusters(previous: ServiceModel | undefined, next: ServiceModel): ServiceModel {
+  if (!previous || previous.clusters.length === 0) return next;
+  const before = new Map(previous.clusters.map((c) => [c.name, c] as const));
+  let reused = 0;
+  const clusters = next.clusters.map((cluster) => {
+    const old = before.get(cluster.name);
+    if (old && sameTree(old, cluster)) {
+      reused += 1;
+      return old;
+    }
+    return cluster;
+  });
+  return reused === 0 ? next : { ...next, clusters };
 }
 
 /** Builds the mesh model for `registry` and `config`, reusing ServiceModels of `previous` that did not change. */

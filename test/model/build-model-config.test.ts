@@ -218,6 +218,22 @@ describe('buildMeshModel with config: identity reuse', () => {
     expect(first.services.get('details.bookinfo')).not.toBe(first2.services.get('details.bookinfo'));
   });
 
+  it('keeps the cluster objects of a service whose config change touched only its routes', () => {
+    const first = buildMeshModel(registry, undefined, fakeConfigLookup(settings));
+    const timeout = fakeConfigLookup({ ...settings, 'reviews.bookinfo': { ...settings['reviews.bookinfo'], timeout: 7 } });
+    const second = buildMeshModel(registry, first, timeout);
+    const before = first.services.get('reviews.bookinfo');
+    const after = second.services.get('reviews.bookinfo');
+    expect(after).not.toBe(before);
+    expect(after?.routes).not.toEqual(before?.routes);
+    expect(after?.clusters.length).toBeGreaterThan(0);
+    after?.clusters.forEach((cluster, i) => expect(cluster).toBe(before?.clusters[i]));
+    // A cluster setting does change the cluster objects.
+    const connect = fakeConfigLookup({ ...settings, 'reviews.bookinfo': { ...settings['reviews.bookinfo'], timeout: 7, loadBalancer: { policy: 'least_request' } } });
+    const third = buildMeshModel(registry, second, connect);
+    expect(third.services.get('reviews.bookinfo')?.clusters[0]).not.toBe(after?.clusters[0]);
+  });
+
   it('rebuilds a service whose route target disappeared from another service', () => {
     const base = fakeConfigLookup(settings);
     const first = buildMeshModel(registry, undefined, base);

@@ -110,35 +110,26 @@ function namesOf(list: ReadonlyArray<{ readonly name: string }>): { names: Reado
   return cached;
 }
 
-/** Problems found in `resources`, one readable line each; [] when consistent. */
-export function checkConsistency(resources: ResourcesByType): string[] {
-  const problems: string[] = [];
-  // One name set per type serves both the duplicate check and the lookups below.
-  const namesByType = new Map<TypeUrl, ReadonlySet<string>>();
-  for (const url of Object.values(TypeUrl)) {
-    const list = resources[url] ?? [];
-    const { names, duplicates } = namesOf(list);
-    for (const name of duplicates) problems.push(`${messageNameOf(url)} ${JSON.stringify(name)} appears twice`);
-    namesByType.set(url, names);
-  }
-  const names = (url: TypeUrl): ReadonlySet<string> => namesByType.get(url) ?? new Set();
-  const clusters = names(TypeUrl.Cluster);
-  const assignments = names(TypeUrl.ClusterLoadAssignment);
-  const routeConfigs = names(TypeUrl.RouteConfiguration);
+type Has = (url: TypeUrl, name: string) => boolean;
+
+/**
+ * Reference checks of `items` against the names `has` knows; collects the scoped_routes names of
+ * listeners into `scopedNames`. Scope keys must be unique among the scopes in `items`.
+ */
+function checkReferences(items: ResourcesByType, has: Has, scopedNames: Set<string>, problems: string[]): void {
   const scopeKeys = new Map<string, string>();
-  const scopedNames = new Set<string>();
   for (const url of [TypeUrl.Cluster, TypeUrl.RouteConfiguration, TypeUrl.ScopedRouteConfiguration, TypeUrl.Listener]) {
-    for (const { name, value } of resources[url] ?? []) {
+    for (const { name, value } of items[url] ?? []) {
       const refs = refsOf(url, name, value);
       problems.push(...refs.problems);
-      if (refs.edsName !== undefined && !assignments.has(refs.edsName)) {
+      if (refs.edsName !== undefined && !has(TypeUrl.ClusterLoadAssignment, refs.edsName)) {
         problems.push(`cluster ${JSON.stringify(name)} has no ClusterLoadAssignment ${JSON.stringify(refs.edsName)}`);
       }
       for (const [cluster, where] of refs.clusters) {
-        if (!clusters.has(cluster)) problems.push(`${where} names unknown cluster ${JSON.stringify(cluster)}`);
+        if (!has(TypeUrl.Cluster, cluster)) problems.push(`${where} names unknown cluster ${JSON.stringify(cluster)}`);
       }
       for (const [routeConfig, where] of refs.routeConfigs) {
-        if (!routeConfigs.has(routeConfig)) problems.push(`${where} names unknown route configuration ${JSON.stringify(routeConfig)}`);
+        if (!has(TypeUrl.RouteConfiguration, routeConfig)) problems.push(`${where} names unknown route configuration ${JSON.stringify(routeConfig)}`);
       }
       if (refs.scopeKey !== undefined) {
         const holder = scopeKeys.get(refs.scopeKey);
@@ -148,7 +139,72 @@ export function checkConsistency(resources: ResourcesByType): string[] {
       for (const scoped of refs.scopedNames) scopedNames.add(scoped);
     }
   }
-  if (scopedNames.size > 1) problems.push(`scoped routes ${[...scopedNames].map((n) => JSON.stringify(n)).join(', ')} would share one wildcard SRDS subscription`);
+}
+
+function scopedRoutesProblem(scopedNames: ReadonlySet<string>): string[] {
+  if (scopedNames.size <= 1) return [];
+  return [`scoped routes ${[...scopedNames].map((n) => JSON.stringify(n)).join(', ')} would share one wildcard SRDS subscription`];
+}
+
+/** Problems found in `resources`, one readable line each; [] when consistent. */
+export function checkConsistency(resources: ResourcesByType): string[] {
+  const problems: string[] = [];
+  // One name set per type serves both the duplicate check and the lookups.
+  const namesByType = new Map<TypeUrl, ReadonlySet<string>>();
+  for (const url of Object.values(TypeUrl)) {
+    const { names, duplicates } = namesOf(resources[url] ?? []);
+    for (const name of duplicates) problems.push(`${messageNameOf(url)} ${JSON.stringify(name)} appears twice`);
+    namesByType.set(url, names);
+  }
+  const scopedNames = new Set<string>();
+  checkReferences(resources, (url, name) => namesByType.get(url)?.has(name) === true, scopedNames, problems);
+  problems.push(...scopedRoutesProblem(scopedNames));
+  return problems;
+}
+
+interface SharedVerdict {
+  readonly problems: readonly string[];
+  readonly scopedNames: ReadonlySet<string>;
+}
+
+const sharedVerdicts = new WeakMap<ResourcesByType, SharedVerdict>();
+
+/**
+ * `checkConsistency` of a view made of `shared` (one object shared by many views, never
+ * mutated) plus its `own` resources, with the same result. The shared part is checked once: when
+ * it is consistent by itself its references hold in every view that contains it, so a view costs
+ * only the checks of its own resources.
+ */
+export function checkViewConsistency(shared: ResourcesByType, own: ResourcesByType): string[] {
+  let verdict = sharedVerdicts.get(shared);
+  if (!verdict) {
+    const scopedNames = new Set<string>();
+    const problems = checkConsistency(shared);
+    checkReferences({ [TypeUrl.Listener]: shared[TypeUrl.Listener] ?? [] }, () => true, scopedNames, []);
+    sharedVerdicts.set(shared, (verdict = { problems, scopedNames }));
+  }
+  const union = (): ResourcesByType => {
+    const out: ResourcesByType = {};
+    for (const url of Object.values(TypeUrl)) out[url] = [...(shared[url] ?? []), ...(own[url] ?? [])];
+    return out;
+  };
+  // A shared problem, or own scopes (their keys must be unique with the shared ones): check it all.
+  if (verdict.problems.length > 0 || (own[TypeUrl.ScopedRouteConfiguration]?.length ?? 0) > 0) return checkConsistency(union());
+  const problems: string[] = [];
+  const ownNames = new Map<TypeUrl, ReadonlySet<string>>();
+  for (const url of Object.values(TypeUrl)) {
+    const sharedNames = namesOf(shared[url] ?? []).names;
+    const names = new Set<string>();
+    for (const { name } of own[url] ?? []) {
+      if (names.has(name) || sharedNames.has(name)) problems.push(`${messageNameOf(url)} ${JSON.stringify(name)} appears twice`);
+      names.add(name);
+    }
+    ownNames.set(url, names);
+  }
+  const has: Has = (url, name) => ownNames.get(url)?.has(name) === true || namesOf(shared[url] ?? []).names.has(name);
+  const scopedNames = new Set(verdict.scopedNames);
+  checkReferences(own, has, scopedNames, problems);
+  problems.push(...scopedRoutesProblem(scopedNames));
   return problems;
 }
 

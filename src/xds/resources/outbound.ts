@@ -11,7 +11,9 @@ import type { Diagnostic } from '../../util/errors.ts';
 import { clusterWarnings } from './clusters.ts';
 import type { ClientFlavor } from './envoy-values.ts';
 import { upstreamTlsFor } from './mtls-plan.ts';
+import { TypeUrl } from '../type-urls.ts';
 import { isHttpService } from './routes.ts';
+import type { ResourcesByType } from './consistency.ts';
 import type { NamedResource, TranslationMemo } from './translate.ts';
 
 /** The outbound resources of a view; arrays are shared between views, never mutate them. */
@@ -24,6 +26,8 @@ export interface Outbound {
   /** Proxyless: the api_listeners of the visible http/grpc services. */
   readonly apiListeners: readonly NamedResource[];
   readonly diagnostics: readonly Diagnostic[];
+  /** The arrays above by type, one object per outbound part (its consistency is checked once). */
+  readonly shared: ResourcesByType;
 }
 
 /**
@@ -54,14 +58,9 @@ export function buildOutbound(view: ProxyView, memo: TranslationMemo): Outbound 
   }
   const httpServices: ServiceModel[] = view.visibleServices.filter(isHttpService);
   if (view.kind === 'proxyless') {
-    return {
-      clusters,
-      assignments,
-      routeConfigs: httpServices.map((service) => memo.serviceRoute(service)),
-      scopes: [],
-      apiListeners: httpServices.flatMap((service) => memo.apiListeners(service, view.namespace)),
-      diagnostics,
-    };
+    const routeConfigs = httpServices.map((service) => memo.serviceRoute(service));
+    const apiListeners = httpServices.flatMap((service) => memo.apiListeners(service, view.namespace));
+    return withShared({ clusters, assignments, routeConfigs, scopes: [], apiListeners, diagnostics });
   }
   // Authorities cannot clash today (keys hold a dot, names are DNS labels); the first keeps one anyway.
   const scopes: NamedResource[] = [];
@@ -73,5 +72,17 @@ export function buildOutbound(view: ProxyView, memo: TranslationMemo): Outbound 
       scopes.push(scope);
     }
   }
-  return { clusters, assignments, routeConfigs: httpServices.map((service) => memo.sidecarRoute(service)), scopes, apiListeners: [], diagnostics };
+  const routeConfigs = httpServices.map((service) => memo.sidecarRoute(service));
+  return withShared({ clusters, assignments, routeConfigs, scopes, apiListeners: [], diagnostics });
+}
+
+function withShared(parts: Omit<Outbound, 'shared'>): Outbound {
+  const shared: ResourcesByType = {
+    [TypeUrl.Cluster]: parts.clusters,
+    [TypeUrl.ClusterLoadAssignment]: parts.assignments,
+    [TypeUrl.RouteConfiguration]: parts.routeConfigs,
+    [TypeUrl.ScopedRouteConfiguration]: parts.scopes,
+    [TypeUrl.Listener]: parts.apiListeners,
+  };
+  return { ...parts, shared };
 }

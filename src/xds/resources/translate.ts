@@ -17,7 +17,7 @@ import type { ClusterModel, Locality, ProxyView, ServiceModel } from '../../mode
 import type { Diagnostic } from '../../util/errors.ts';
 import { TypeUrl } from '../type-urls.ts';
 import { buildCluster, buildInboundCluster, type UpstreamTls } from './clusters.ts';
-import { checkConsistency } from './consistency.ts';
+import { checkViewConsistency } from './consistency.ts';
 import { buildClusterLoadAssignment } from './endpoints.ts';
 import { buildApiListeners, buildServerListener } from './grpc-listeners.ts';
 import { buildServiceRouteConfig } from './routes.ts';
@@ -131,20 +131,20 @@ const UNMEMOIZED: TranslationMemo = {
 export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZED): TranslationResult {
   const outbound = memo.outbound(view);
   const diagnostics: Diagnostic[] = [...outbound.diagnostics];
-  let clusters: readonly NamedResource[] = outbound.clusters;
-  let listeners: NamedResource[];
+  // The view's own resources, besides its (shared) outbound part.
+  const ownClusters: NamedResource[] = [];
+  let ownListeners: NamedResource[];
   if (view.kind === 'proxyless') {
-    listeners = [
-      ...outbound.apiListeners,
-      ...view.serverListeners.map((l) => named(buildServerListener(l, serverRequiresMtls(view), view.inboundAuthorization))),
-    ];
+    ownListeners = view.serverListeners.map((l) => named(buildServerListener(l, serverRequiresMtls(view), view.inboundAuthorization)));
   } else {
     const inbound = buildInboundCluster(view);
-    if (inbound) clusters = [...clusters, named(inbound)];
+    if (inbound) ownClusters.push(named(inbound));
     const sidecar = buildSidecarListeners(view);
     diagnostics.push(...sidecar.diagnostics);
-    listeners = sidecar.listeners.map(named);
+    ownListeners = sidecar.listeners.map(named);
   }
+  const clusters = ownClusters.length === 0 ? outbound.clusters : [...outbound.clusters, ...ownClusters];
+  const listeners = outbound.apiListeners.length === 0 ? ownListeners : [...outbound.apiListeners, ...ownListeners];
 
   diagnostics.push(...mtlsWarnings(view), ...authorizationWarnings(view));
 
@@ -156,7 +156,8 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
     [TypeUrl.RouteConfiguration]: outbound.routeConfigs,
     [TypeUrl.ScopedRouteConfiguration]: outbound.scopes,
   };
-  for (const problem of checkConsistency(resources)) {
+  const own = { [TypeUrl.Cluster]: ownClusters, [TypeUrl.Listener]: ownListeners };
+  for (const problem of checkViewConsistency(outbound.shared, own)) {
     diagnostics.push({ severity: 'error', field: 'consistency', message: problem, source: `view ${view.key}` });
   }
   return { resources, diagnostics };

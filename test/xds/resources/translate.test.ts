@@ -3,6 +3,7 @@ import { buildMeshModel } from '../../../src/model/build-model.ts';
 import type { ProxyIdentity } from '../../../src/model/types.ts';
 import { viewFor } from '../../../src/model/view.ts';
 import { checkConsistency, translateView } from '../../../src/xds/resources/translate.ts';
+import { checkViewConsistency, type ResourcesByType } from '../../../src/xds/resources/consistency.ts';
 import { TypeUrl } from '../../../src/xds/type-urls.ts';
 import { registryFixture } from '../../support/registry-fixture.ts';
 import { simulateRequest } from '../../support/simulate.ts';
@@ -216,3 +217,58 @@ describe('checkConsistency', () => {
     ]);
   });
 });
+
+describe('checkViewConsistency (a shared outbound part plus a view\'s own resources)', () => {
+  const good = resourcesFor(sidecar);
+  const isOwnCluster = (name: string): boolean => name.startsWith('inbound|');
+  const shared: ResourcesByType = {
+    [TypeUrl.Cluster]: good[TypeUrl.Cluster].filter((r) => !isOwnCluster(r.name)),
+    [TypeUrl.ClusterLoadAssignment]: good[TypeUrl.ClusterLoadAssignment],
+    [TypeUrl.RouteConfiguration]: good[TypeUrl.RouteConfiguration],
+    [TypeUrl.ScopedRouteConfiguration]: good[TypeUrl.ScopedRouteConfiguration],
+  };
+  const own: ResourcesByType = { [TypeUrl.Cluster]: good[TypeUrl.Cluster].filter((r) => isOwnCluster(r.name)), [TypeUrl.Listener]: good[TypeUrl.Listener] };
+  const union = (a: ResourcesByType, b: ResourcesByType): ResourcesByType =>
+    Object.fromEntries(Object.values(TypeUrl).map((url) => [url, [...(a[url] ?? []), ...(b[url] ?? [])]]));
+  const sameAsWhole = (a: ResourcesByType, b: ResourcesByType): string[] => {
+    const problems = checkViewConsistency(a, b);
+    expect([...problems].sort()).toEqual([...checkConsistency(union(a, b))].sort());
+    return problems;
+  };
+  const scopedListener = (scopedName: string) => ({
+    name: 'l',
+    value: {
+      name: 'l',
+      api_listener: {
+        api_listener: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+          scoped_routes: { name: scopedName, scoped_rds: {}, rds_config_source: {} },
+          rds: { route_config_name: 'nowhere' },
+        },
+      },
+    },
+  });
+
+  it('agrees with checkConsistency of the whole view, whichever part is broken', () => {
+    expect(own[TypeUrl.Cluster]?.length).toBeGreaterThan(0);
+    expect(sameAsWhole(shared, own)).toEqual([]);
+    // Twice with the same shared object: the cached verdict gives the same answer.
+    expect(sameAsWhole(shared, own)).toEqual([]);
+    const missingCla = { ...shared, [TypeUrl.ClusterLoadAssignment]: (shared[TypeUrl.ClusterLoadAssignment] ?? []).slice(1) };
+    expect(sameAsWhole(missingCla, own).length).toBe(1);
+    expect(sameAsWhole(shared, { ...own, [TypeUrl.Cluster]: [] }).length).toBeGreaterThan(0);
+    const twice = shared[TypeUrl.Cluster]?.[0];
+    if (!twice) throw new Error('no shared cluster');
+    expect(sameAsWhole(shared, { ...own, [TypeUrl.Cluster]: [...(own[TypeUrl.Cluster] ?? []), twice] })).toEqual([
+      `envoy.config.cluster.v3.Cluster "${twice.name}" appears twice`,
+    ]);
+    expect(sameAsWhole(shared, { ...own, [TypeUrl.Listener]: [...(own[TypeUrl.Listener] ?? []), scopedListener('second')] })).toEqual(
+      expect.arrayContaining(['listener "l" names unknown route configuration "nowhere"']),
+    );
+    const scope = shared[TypeUrl.ScopedRouteConfiguration]?.[0];
+    if (!scope) throw new Error('no scope');
+    const clash = { name: 'outbound_http/own', value: { ...scope.value, name: 'outbound_http/own' } };
+    expect(sameAsWhole(shared, { ...own, [TypeUrl.ScopedRouteConfiguration]: [clash] }).length).toBe(1);
+  });
+});
+
