@@ -69,18 +69,9 @@ export function scanFields(bytes: Uint8Array, visit: (field: number, value: numb
 
 const decoder = new TextDecoder();
 
-/** UTF-8 text of `bytes[from, to)`; short ASCII (names, nonces, versions) without a decoder call. */
+/** UTF-8 text of `bytes[from, to)` (Buffer's native decoding when it is one: the fastest here). */
 function textAt(bytes: Uint8Array, from: number, to: number): string {
-  if (to - from <= 64) {
-    let text = '';
-    for (let i = from; i < to; i += 1) {
-      const byte = bytes[i] ?? 0;
-      if (byte >= 0x80) return decoder.decode(bytes.subarray(from, to));
-      text += String.fromCharCode(byte);
-    }
-    return text;
-  }
-  return decoder.decode(bytes.subarray(from, to));
+  return Buffer.isBuffer(bytes) ? bytes.toString('utf8', from, to) : decoder.decode(bytes.subarray(from, to));
 }
 
 /** UTF-8 text of a length-delimited string field. */
