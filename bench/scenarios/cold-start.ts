@@ -78,7 +78,9 @@ function pinClient(core: number | undefined): { serverMask: string; restore(): v
 /** Spawns `trellis serve` (through taskset with `serverMask`, when given) and resolves at its listening line. */
 function startServe(dataDir: string, serverMask?: string): Promise<Started> {
   const spawnedAt = performance.now();
-  const args = [BIN, 'serve', '--xds', '127.0.0.1:0', '--api', '127.0.0.1:0', '--data', dataDir];
+  // BENCH_SERVE_CPU_PROF=<dir>: the server writes a .cpuprofile there when it exits.
+  const profileDir = process.env['BENCH_SERVE_CPU_PROF'];
+  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), BIN, 'serve', '--xds', '127.0.0.1:0', '--api', '127.0.0.1:0', '--data', dataDir];
   const child = spawn(serverMask ? 'taskset' : process.execPath, serverMask ? [serverMask, process.execPath, ...args] : args, {
     env: { ...process.env, TRELLIS_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],

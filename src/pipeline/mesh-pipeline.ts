@@ -20,7 +20,7 @@ import { spiffeIdOf } from '../model/names.ts';
 import type { RegistryChange, RegistrySnapshot, ServiceKey } from '../registry/types.ts';
 import { formatDiagnostic, type Diagnostic } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
-import { buildSecrets, createTranslationMemo, translateView } from '../xds/resources/translate.ts';
+import { buildSecrets, createTranslationMemo, translateView, type NamedResource } from '../xds/resources/translate.ts';
 import { buildSnapshot, patchResourceSet } from '../xds/cache/snapshot.ts';
 import type { NodeInfo, ResourceSet, Snapshot, SnapshotSource, SnapshotWatch } from '../xds/cache/types.ts';
 import { TypeUrl } from '../xds/type-urls.ts';
@@ -184,7 +184,8 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
     }
     const sets: Partial<Record<TypeUrl, ResourceSet>> = {};
     const before = entry.snapshot?.resources;
-    for (const url of Object.values(TypeUrl)) sets[url] = encoder.encodeSet(url, result.resources[url] ?? [], before?.[url]);
+    const isOwn = (resource: NamedResource): boolean => result.own.has(resource);
+    for (const url of Object.values(TypeUrl)) sets[url] = encoder.encodeSet(url, result.resources[url] ?? [], before?.[url], isOwn);
     sets[TypeUrl.Secret] = encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view), before?.[TypeUrl.Secret]);
     // Nothing changed: keep the snapshot object (no new version, nothing for streams to compare).
     const unchanged = before !== undefined && Object.values(TypeUrl).every((url) => sets[url] === before[url]);

@@ -22,9 +22,19 @@ export interface NamedResource {
 
 /** The encoder of a pipeline; caches die with the objects they are keyed by. */
 export interface ResourceEncoder {
-  encode(typeUrl: TypeUrl, resource: NamedResource, previous?: EncodedResource): EncodedResource;
-  /** The set of `resources`; `previous` (the set they replace) is returned as is when nothing changed. */
-  encodeSet(typeUrl: TypeUrl, resources: ReadonlyArray<NamedResource>, previous?: ResourceSet): ResourceSet;
+  /** `byContent`: look the object up by a digest of its content before encoding it (see the module comment). */
+  encode(typeUrl: TypeUrl, resource: NamedResource, previous?: EncodedResource, byContent?: boolean): EncodedResource;
+  /**
+   * The set of `resources`; `previous` (the set they replace) is returned as is when nothing
+   * changed. `findByContent` picks the resources worth looking up by content: objects built
+   * afresh per view; never the products of memoized builders, which are new content.
+   */
+  encodeSet(
+    typeUrl: TypeUrl,
+    resources: ReadonlyArray<NamedResource>,
+    previous?: ResourceSet,
+    findByContent?: (resource: NamedResource) => boolean,
+  ): ResourceSet;
   readonly stats: { encoded: number; reused: number };
 }
 
@@ -36,7 +46,7 @@ export function createResourceEncoder(): ResourceEncoder {
   /** Encoded resources by content digest, bounded (a miss costs one encode, nothing else). */
   const byContent = new Map<string, EncodedResource>();
   const stats = { encoded: 0, reused: 0 };
-  const encode = (typeUrl: TypeUrl, resource: NamedResource, previous?: EncodedResource): EncodedResource => {
+  const encode = (typeUrl: TypeUrl, resource: NamedResource, previous?: EncodedResource, findByContent = false): EncodedResource => {
     const cached = byObject.get(resource.value);
     if (cached && cached.name === resource.name) {
       stats.reused += 1;
@@ -49,8 +59,8 @@ export function createResourceEncoder(): ResourceEncoder {
       return previous;
     }
     // Per-view objects (listeners, inbound clusters) are often equal across views: one encode.
-    const contentKey = `${typeUrl}\0${resource.name}\0${contentHash(JSON.stringify(resource.value))}`;
-    const equal = byContent.get(contentKey);
+    const contentKey = findByContent ? `${typeUrl}\0${resource.name}\0${contentHash(JSON.stringify(resource.value))}` : undefined;
+    const equal = contentKey === undefined ? undefined : byContent.get(contentKey);
     if (equal) {
       byObject.set(resource.value, equal);
       stats.reused += 1;
@@ -59,26 +69,33 @@ export function createResourceEncoder(): ResourceEncoder {
     const encoded = encodeResource(typeUrl, resource.name, resource.value);
     byObject.set(resource.value, encoded);
     sourceOf.set(encoded, resource.value);
-    if (byContent.size >= MAX_CONTENT_ENTRIES) byContent.clear();
-    byContent.set(contentKey, encoded);
+    if (contentKey !== undefined) {
+      if (byContent.size >= MAX_CONTENT_ENTRIES) byContent.clear();
+      byContent.set(contentKey, encoded);
+    }
     stats.encoded += 1;
     return encoded;
   };
   return {
     encode,
-    encodeSet(typeUrl, resources, previous) {
+    encodeSet(typeUrl, resources, previous, findByContent) {
       // Views sharing an outbound part pass the same (never mutated) array: one set for all.
       const shared = setByList.get(resources);
       if (shared) return shared;
-      const set = encodeList(typeUrl, resources, previous);
+      const set = encodeList(typeUrl, resources, previous, findByContent);
       setByList.set(resources, set);
       return set;
     },
     stats,
   };
 
-  function encodeList(typeUrl: TypeUrl, resources: ReadonlyArray<NamedResource>, previous: ResourceSet | undefined): ResourceSet {
-    const items = resources.map((resource) => encode(typeUrl, resource, previous?.items.get(resource.name)));
+  function encodeList(
+    typeUrl: TypeUrl,
+    resources: ReadonlyArray<NamedResource>,
+    previous: ResourceSet | undefined,
+    findByContent: ((resource: NamedResource) => boolean) | undefined,
+  ): ResourceSet {
+    const items = resources.map((resource) => encode(typeUrl, resource, previous?.items.get(resource.name), findByContent?.(resource) ?? false));
     if (previous && previous.items.size === items.length && items.every((item) => previous.items.get(item.name) === item)) return previous;
     return resourceSet(items);
   }

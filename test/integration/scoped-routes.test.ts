@@ -101,9 +101,9 @@ beforeAll(async () => {
   }
   sotw = client('sotw');
   delta = client('delta');
-  // Every service has a route configuration; services of ns-0 have 4 scopes, the others 2.
+  // Every service has a route configuration; services of ns-0 have 2 scopes (name.ns, name), the others 1.
   const inNs0 = Math.ceil(SERVICES / NAMESPACES);
-  const scopes = SERVICES * 2 + inNs0 * 2;
+  const scopes = SERVICES + inNs0;
   for (const c of [sotw, delta]) {
     await c.waitFor((x) => x.resources(TypeUrl.RouteConfiguration).size === SERVICES && x.resources(TypeUrl.ScopedRouteConfiguration).size === scopes, 10_000);
   }
@@ -122,10 +122,10 @@ describe('sidecar routes by scoped RDS', () => {
     for (const c of [sotw, delta]) {
       expect(c.subscription(TypeUrl.ScopedRouteConfiguration).wildcard).toBe(true);
       expect(c.subscription(TypeUrl.RouteConfiguration).names.size).toBe(SERVICES);
-      expect(c.decoded(TypeUrl.ScopedRouteConfiguration, 'outbound_http/svc-3:8080')).toEqual({
-        name: 'outbound_http/svc-3:8080',
+      expect(c.decoded(TypeUrl.ScopedRouteConfiguration, 'outbound_http/svc-3')).toEqual({
+        name: 'outbound_http/svc-3',
         route_configuration_name: 'outbound_http/svc-3.ns-0',
-        key: { fragments: [{ string_key: 'svc-3:8080' }] },
+        key: { fragments: [{ string_key: 'svc-3' }] },
       });
     }
   });
@@ -141,14 +141,14 @@ describe('sidecar routes by scoped RDS', () => {
     expect(d.names).toEqual({
       CDS: ['outbound|svc-new.ns-1'],
       EDS: ['outbound|svc-new.ns-1'],
-      SRDS: ['outbound_http/svc-new.ns-1', 'outbound_http/svc-new.ns-1:8080'],
+      SRDS: ['outbound_http/svc-new.ns-1'],
       RDS: ['outbound_http/svc-new.ns-1'],
     });
     expect(d.removed).toEqual([]);
     // SotW resends the full-state types (CDS, SRDS: every scope) and at least the new route configuration.
     const s = summary(sotw.responses.slice(sotwMark));
     expect(s.names['RDS']).toContain('outbound_http/svc-new.ns-1');
-    expect(s.names['SRDS']?.length).toBe(SERVICES * 2 + Math.ceil(SERVICES / NAMESPACES) * 2 + 2);
+    expect(s.names['SRDS']?.length).toBe(SERVICES + Math.ceil(SERVICES / NAMESPACES) + 1);
     // Delta costs the new resources plus framing, O(1) in the mesh size; SotW costs O(mesh).
     const added = (c: AdsClient, url: TypeUrl, names: readonly string[]): number =>
       names.reduce((sum, n) => sum + (c.resources(url).get(n)?.any.length ?? 0), 0);
@@ -156,7 +156,7 @@ describe('sidecar routes by scoped RDS', () => {
       added(delta, TypeUrl.Cluster, ['outbound|svc-new.ns-1']) +
       added(delta, TypeUrl.ClusterLoadAssignment, ['outbound|svc-new.ns-1']) +
       added(delta, TypeUrl.RouteConfiguration, ['outbound_http/svc-new.ns-1']) +
-      added(delta, TypeUrl.ScopedRouteConfiguration, ['outbound_http/svc-new.ns-1', 'outbound_http/svc-new.ns-1:8080']);
+      added(delta, TypeUrl.ScopedRouteConfiguration, ['outbound_http/svc-new.ns-1']);
     expect(d.bytes).toBeLessThan(newBytes * 2 + 1000);
     expect(d.bytes * 5).toBeLessThan(stateBytes(sotw));
     expect(d.bytes * 5).toBeLessThan(s.bytes);

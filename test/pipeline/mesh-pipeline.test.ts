@@ -63,16 +63,12 @@ describe('mesh pipeline', () => {
     expect(names(snapshot, TypeUrl.Cluster)).toEqual(['outbound|ratings.shop', 'outbound|reviews.shop']);
     expect(names(snapshot, TypeUrl.ClusterLoadAssignment)).toEqual(['outbound|ratings.shop', 'outbound|reviews.shop']);
     expect(names(snapshot, TypeUrl.RouteConfiguration)).toEqual(['outbound_http/ratings.shop', 'outbound_http/reviews.shop']);
-    // Scopes by authority, in name order ('.' sorts before ':').
+    // Scopes by host name, in name order.
     expect(names(snapshot, TypeUrl.ScopedRouteConfiguration)).toEqual([
       'outbound_http/ratings',
       'outbound_http/ratings.shop',
-      'outbound_http/ratings.shop:9080',
-      'outbound_http/ratings:9080',
       'outbound_http/reviews',
       'outbound_http/reviews.shop',
-      'outbound_http/reviews.shop:9080',
-      'outbound_http/reviews:9080',
     ]);
   });
 

@@ -47,8 +47,6 @@ describe('previewEnvoy', () => {
     expect(Object.keys(preview[TypeUrl.ScopedRouteConfiguration] ?? {}).sort()).toEqual([
       'outbound_http/reviews',
       'outbound_http/reviews.shop',
-      'outbound_http/reviews.shop:9080',
-      'outbound_http/reviews:9080',
     ]);
     expect(Object.keys(preview[TypeUrl.Listener] ?? {})).toEqual(['inbound|9080']);
   });

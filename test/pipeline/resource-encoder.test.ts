@@ -20,12 +20,15 @@ describe('resource encoder', () => {
     expect(changed).not.toBe(encoded);
     expect(changed.version).not.toBe(encoded.version);
     expect(encoder.stats.encoded).toBe(2);
-    // Equal content without a predecessor (another view's copy) is found by its digest.
-    expect(encoder.encode(TypeUrl.Listener, listener('a', 1))).toBe(encoded);
-    expect(encoder.encode(TypeUrl.Listener, listener('a', 2))).toBe(changed);
-    // The same content under another name is another resource.
-    expect(encoder.encode(TypeUrl.Listener, { name: 'z', value: listener('a', 1).value }).name).toBe('z');
+    // Equal content without a predecessor (another view's copy) is found by its digest when asked.
+    expect(encoder.encode(TypeUrl.Listener, listener('a', 1))).not.toBe(encoded);
     expect(encoder.stats.encoded).toBe(3);
+    const own = encoder.encode(TypeUrl.Listener, listener('o', 5), undefined, true);
+    expect(encoder.encode(TypeUrl.Listener, listener('o', 5), undefined, true)).toBe(own);
+    expect(encoder.encode(TypeUrl.Listener, listener('o', 6), undefined, true)).not.toBe(own);
+    // The same content under another name is another resource.
+    expect(encoder.encode(TypeUrl.Listener, { name: 'z', value: listener('o', 5).value }, undefined, true).name).toBe('z');
+    expect(encoder.stats.encoded).toBe(6);
   });
 
   it('hands back the previous set when every item is unchanged, and a new set otherwise', () => {

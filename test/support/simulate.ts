@@ -1,8 +1,8 @@
 /**
  * Follows a request through translated resources the way Envoy (or gRPC) would: listener →
  * HttpConnectionManager → route configuration (RDS, inline, or scoped: the scope whose key equals
- * the header value exactly, e.g. the whole `:authority`, names it) → virtual host by domain → first
- * matching route (path, prefix, headers: exact, prefix, safe_regex, present) → cluster(s), all of
+ * the extracted header element, e.g. the host part of `:authority`, names it) → virtual host by
+ * domain → first matching route (path, prefix, headers: exact, prefix, safe_regex, present) → cluster(s), all of
  * a weighted split with their weights → endpoints. Behavioural tests assert on where a request
  * ends up, not on resource shapes. Only the features Trellis emits are understood.
  */
@@ -72,7 +72,11 @@ export function simulateRequest(resources: ResourcesByType, request: SimulatedRe
   return target(resources, str(vhost['name']), str(route['name']), clusters);
 }
 
-/** The scope key fragments of `request` (whole header values only: what Trellis emits), or undefined when a header is missing. */
+/**
+ * The scope key fragments of `request`, or undefined when a header or element is missing. As
+ * Envoy's HeaderValueExtractor: with an `element_separator` the value is split on it and element
+ * `index` is the fragment; without one the whole value is (index must then be 0).
+ */
 function scopeKey(scoped: Obj, request: SimulatedRequest): string[] | undefined {
   const key: string[] = [];
   for (const fragment of arr(obj(scoped['scope_key_builder'])?.['fragments'])) {
@@ -80,7 +84,11 @@ function scopeKey(scoped: Obj, request: SimulatedRequest): string[] | undefined 
     const name = str(extractor?.['name']).toLowerCase();
     const value = name === ':authority' || name === 'host' ? request.host : request.headers?.[name];
     if (value === undefined) return undefined;
-    key.push(value);
+    const separator = str(extractor?.['element_separator']);
+    const index = num(extractor?.['index']);
+    const element = separator === '' ? (index === 0 ? value : undefined) : value.split(separator)[index];
+    if (element === undefined) return undefined;
+    key.push(element);
   }
   return key;
 }

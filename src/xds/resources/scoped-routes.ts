@@ -1,42 +1,43 @@
 /**
  * Sidecar outbound routing by Scoped RDS (SRDS): the `outbound_http` HCM builds a scope key from
- * the whole `:authority` (Host) header and looks it up, as an exact string, among the
- * ScopedRouteConfigurations it holds; the matching scope names the RouteConfiguration of one
- * service. No matching scope: no route, and Envoy answers 404.
+ * the host part of the `:authority` (Host) header, the text before its first `:`, and looks it
+ * up, as an exact string, among the ScopedRouteConfigurations it holds; the matching scope names
+ * the RouteConfiguration of one service. No matching scope: no route, and Envoy answers 404.
  *
  * Each http/grpc service gets its own RouteConfiguration `outbound_http/<name>.<namespace>`
- * (independent of who views it) and one scope per authority a client may send:
- * `name.ns`, `name.ns:<port>`, plus `name` and `name:<port>` for viewers in the service's
- * namespace. Adding or editing one service then sends only its own resources, never a table of
- * the whole mesh.
+ * (independent of who views it) and one scope per host name a client may use: `name.ns`, plus
+ * `name` for viewers in the service's namespace; any port after it is accepted (`name.ns:8080`).
+ * Adding or editing one service then sends only its own resources, never a table of the mesh.
  */
 import type { ServiceModel } from '../../model/types.ts';
 import { adsConfigSource, RESOURCE_NAMES, type EnvoyObject } from './envoy-values.ts';
 import { buildRoute } from './routes.ts';
 
-/** The request header whose whole value is the scope key (HTTP/1 Host is `:authority` in Envoy). */
+/** The request header whose host part is the scope key (HTTP/1 Host is `:authority` in Envoy). */
 export const SCOPE_KEY_HEADER = ':authority';
+/** Splits `host:port`; element 0 (the host) is the key, whatever the port. */
+export const SCOPE_KEY_SEPARATOR = ':';
 
 /** Name of the RouteConfiguration of `service` for sidecars: `outbound_http/<name>.<namespace>`. */
 export function sidecarRouteConfigName(service: ServiceModel): string {
   return `${RESOURCE_NAMES.outboundHttpRoute}/${service.key}`;
 }
 
-/** Name of the scope (ScopedRouteConfiguration) for one authority: `outbound_http/<authority>`. */
-export function scopeName(authority: string): string {
-  return `${RESOURCE_NAMES.outboundHttpRoute}/${authority}`;
+/** Name of the scope (ScopedRouteConfiguration) for one host name: `outbound_http/<host>`. */
+export function scopeName(host: string): string {
+  return `${RESOURCE_NAMES.outboundHttpRoute}/${host}`;
 }
 
 /**
- * The `scoped_routes` of the sidecar's outbound HCM: the key is the whole `:authority` value
- * (one fragment; `index: 0` with no separator takes the entire header, and Envoy refuses an
- * extractor whose `extract_type` is unset), scopes come by SRDS and their route configurations
- * by RDS, both over ADS.
+ * The `scoped_routes` of the sidecar's outbound HCM: the key is element 0 of `:authority` split
+ * at `:`, i.e. the host without its port (`index` must be set: Envoy refuses an extractor whose
+ * `extract_type` is unset); scopes come by SRDS and their route configurations by RDS, both
+ * over ADS. One scope per host, not per host and port, halves the scopes a sidecar holds.
  */
 export function buildOutboundScopedRoutes(): EnvoyObject {
   return {
     name: RESOURCE_NAMES.outboundHttpRoute,
-    scope_key_builder: { fragments: [{ header_value_extractor: { name: SCOPE_KEY_HEADER, index: 0 } }] },
+    scope_key_builder: { fragments: [{ header_value_extractor: { name: SCOPE_KEY_HEADER, element_separator: SCOPE_KEY_SEPARATOR, index: 0 } }] },
     rds_config_source: adsConfigSource(),
     scoped_rds: { scoped_rds_config_source: adsConfigSource() },
   };
@@ -55,17 +56,15 @@ export function buildSidecarServiceRouteConfig(service: ServiceModel): EnvoyObje
 }
 
 /**
- * The authorities a client in `viewerNamespace` may address `service` by, most specific first:
- * `name.ns`, `name.ns:<port>` and, from the same namespace, `name`, `name:<port>` (ports only
- * when the service has one). Keys are exact strings: other spellings (another port, upper
- * case, a trailing dot, `name.ns.svc`) match no scope.
+ * The host names a client in `viewerNamespace` may address `service` by: `name.ns` and, from the
+ * same namespace, `name`. Keys are exact strings: other spellings (upper case, a trailing dot,
+ * `name.ns.svc`) match no scope.
  */
 export function scopeAuthorities(service: ServiceModel, viewerNamespace: string): string[] {
-  const bare = service.namespace === viewerNamespace ? [service.key, service.name] : [service.key];
-  return service.port > 0 ? bare.flatMap((a) => [a, `${a}:${service.port}`]) : bare;
+  return service.namespace === viewerNamespace ? [service.key, service.name] : [service.key];
 }
 
-/** One scope per authority of `service` for viewers in `viewerNamespace`, each naming its RouteConfiguration. */
+/** One scope per host name of `service` for viewers in `viewerNamespace`, each naming its RouteConfiguration. */
 export function buildServiceScopes(service: ServiceModel, viewerNamespace: string): EnvoyObject[] {
   const routeConfigName = sidecarRouteConfigName(service);
   return scopeAuthorities(service, viewerNamespace).map((authority) => ({

@@ -40,6 +40,12 @@ export interface NamedResource {
 export interface TranslationResult {
   readonly resources: Record<TypeUrl, ReadonlyArray<NamedResource>>;
   readonly diagnostics: Diagnostic[];
+  /**
+   * The view's own resources (inbound cluster, its listeners), built afresh for every view; the
+   * rest comes from memoized, shared builders. Equal own resources of other views are worth
+   * finding by content; shared ones never are.
+   */
+  readonly own: ReadonlySet<NamedResource>;
 }
 
 /**
@@ -157,10 +163,11 @@ export function translateView(view: ProxyView, memo: TranslationMemo = UNMEMOIZE
     [TypeUrl.ScopedRouteConfiguration]: outbound.scopes,
   };
   const own = { [TypeUrl.Cluster]: ownClusters, [TypeUrl.Listener]: ownListeners };
+  const ownSet = new Set<NamedResource>([...ownClusters, ...ownListeners]);
   for (const problem of checkViewConsistency(outbound.shared, own)) {
     diagnostics.push({ severity: 'error', field: 'consistency', message: problem, source: `view ${view.key}` });
   }
-  return { resources, diagnostics };
+  return { resources, diagnostics, own: ownSet };
 }
 
 /** Wraps a built resource with its `name` field as the resource name. */

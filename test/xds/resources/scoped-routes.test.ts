@@ -61,22 +61,20 @@ const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_conn
 
 describe('scopeAuthorities', () => {
   it.each<[string, ServiceModel, string, string[]]>([
-    ['own namespace, with port', service('api', 'shop', 9080), 'shop', ['api.shop', 'api.shop:9080', 'api', 'api:9080']],
-    ['other namespace: no short names', service('api', 'shop', 9080), 'default', ['api.shop', 'api.shop:9080']],
-    ['no port yet (no instances): no port keys', service('api', 'shop', 0), 'shop', ['api.shop', 'api']],
+    ['own namespace: full and short name', service('api', 'shop', 9080), 'shop', ['api.shop', 'api']],
+    ['other namespace: no short name', service('api', 'shop', 9080), 'default', ['api.shop']],
+    ['no port yet (no instances): the same hosts', service('api', 'shop', 0), 'shop', ['api.shop', 'api']],
   ])('%s', (_label, svc, namespace, expected) => {
     expect(scopeAuthorities(svc, namespace)).toEqual(expected);
   });
 });
 
 describe('buildServiceScopes', () => {
-  it('names one scope per authority, each keyed by the whole authority and naming the service route configuration', () => {
+  it('names one scope per host name, each keyed by the host and naming the service route configuration', () => {
     const scopes = buildServiceScopes(service('reviews', 'default', 9080), 'default');
     expect(scopes.map((s) => [s['name'], s['key'], s['route_configuration_name']])).toEqual([
       ['outbound_http/reviews.default', { fragments: [{ string_key: 'reviews.default' }] }, 'outbound_http/reviews.default'],
-      ['outbound_http/reviews.default:9080', { fragments: [{ string_key: 'reviews.default:9080' }] }, 'outbound_http/reviews.default'],
       ['outbound_http/reviews', { fragments: [{ string_key: 'reviews' }] }, 'outbound_http/reviews.default'],
-      ['outbound_http/reviews:9080', { fragments: [{ string_key: 'reviews:9080' }] }, 'outbound_http/reviews.default'],
     ]);
     expectAllValidEnvoy(TypeUrl.ScopedRouteConfiguration, scopes);
   });
@@ -118,11 +116,11 @@ describe('buildSidecarServiceRouteConfig', () => {
 });
 
 describe('the outbound_http listener', () => {
-  it('routes by scoped RDS keyed on the whole :authority header, over ADS', () => {
+  it('routes by scoped RDS keyed on the host part of the :authority header, over ADS', () => {
     const scoped = buildOutboundScopedRoutes();
     expect(scoped).toEqual({
       name: 'outbound_http',
-      scope_key_builder: { fragments: [{ header_value_extractor: { name: ':authority', index: 0 } }] },
+      scope_key_builder: { fragments: [{ header_value_extractor: { name: ':authority', element_separator: ':', index: 0 } }] },
       rds_config_source: { ads: {}, resource_api_version: 'V3' },
       scoped_rds: { scoped_rds_config_source: { ads: {}, resource_api_version: 'V3' } },
     });
@@ -138,7 +136,7 @@ describe('the outbound_http listener', () => {
   it('encodes index 0, so Envoy sees extract_type set (it refuses an unset one)', () => {
     const name = 'envoy.extensions.filters.network.http_connection_manager.v3.ScopedRoutes';
     const decoded = decodeMessage(name, encodeMessage(name, buildOutboundScopedRoutes()));
-    expect(decoded['scope_key_builder']).toEqual({ fragments: [{ header_value_extractor: { name: ':authority', index: 0 } }] });
+    expect(decoded['scope_key_builder']).toEqual({ fragments: [{ header_value_extractor: { name: ':authority', element_separator: ':', index: 0 } }] });
   });
 });
 
@@ -149,25 +147,18 @@ describe('translateView for sidecars', () => {
     const { resources, diagnostics } = translateView(view(services, 'shop'));
     expect(diagnostics).toEqual([]);
     expect(resources[TypeUrl.RouteConfiguration].map((r) => r.name)).toEqual(['outbound_http/api.shop', 'outbound_http/web.default']);
-    expect(resources[TypeUrl.ScopedRouteConfiguration].map((r) => r.name)).toEqual([
-      'outbound_http/api.shop',
-      'outbound_http/api.shop:7000',
-      'outbound_http/api',
-      'outbound_http/api:7000',
-      'outbound_http/web.default',
-      'outbound_http/web.default:8080',
-    ]);
+    expect(resources[TypeUrl.ScopedRouteConfiguration].map((r) => r.name)).toEqual(['outbound_http/api.shop', 'outbound_http/api', 'outbound_http/web.default']);
     expect(checkConsistency(resources)).toEqual([]);
     expectAllValidEnvoy(TypeUrl.ScopedRouteConfiguration, resources[TypeUrl.ScopedRouteConfiguration].map((r) => r.value));
     expectAllValidEnvoy(TypeUrl.RouteConfiguration, resources[TypeUrl.RouteConfiguration].map((r) => r.value));
   });
 
-  it('routes each authority to its service and answers an unknown one with no route (Envoy: 404)', () => {
+  it('routes each host, with any port, to its service and answers an unknown one with no route (Envoy: 404)', () => {
     const { resources } = translateView(view(services, 'shop'));
     const go = (host: string) => simulateRequest(resources, { listener: 'outbound_http', host, path: '/' });
-    for (const host of ['api', 'api:7000', 'api.shop', 'api.shop:7000']) expect(go(host)).toMatchObject({ ok: true, clusters: [{ name: 'outbound|api.shop' }] });
-    expect(go('web.default:8080')).toMatchObject({ ok: true, clusters: [{ name: 'outbound|web.default' }] });
-    for (const host of ['web', 'web.default:9999', 'db.shop', 'nothing']) expect(go(host).ok, host).toBe(false);
+    for (const host of ['api', 'api:7000', 'api.shop', 'api.shop:7000', 'api.shop:1234']) expect(go(host)).toMatchObject({ ok: true, clusters: [{ name: 'outbound|api.shop' }] });
+    for (const host of ['web.default', 'web.default:8080', 'web.default:9999']) expect(go(host)).toMatchObject({ ok: true, clusters: [{ name: 'outbound|web.default' }] });
+    for (const host of ['web', 'web:8080', 'WEB.default', 'web.default.svc', 'db.shop', 'nothing']) expect(go(host).ok, host).toBe(false);
   });
 
   it('has no scopes and no route configurations when nothing speaks http', () => {
@@ -194,7 +185,7 @@ describe('translateView for sidecars', () => {
 
   it('gives gateways the same scoped outbound routing, and proxyless views no scopes', () => {
     const gateway = translateView({ ...view(services, 'shop'), kind: 'gateway' }).resources;
-    expect(gateway[TypeUrl.ScopedRouteConfiguration].length).toBe(6);
+    expect(gateway[TypeUrl.ScopedRouteConfiguration].length).toBe(3);
     const proxyless = translateView({ ...view(services, 'shop'), kind: 'proxyless' }).resources;
     expect(proxyless[TypeUrl.ScopedRouteConfiguration]).toEqual([]);
     expect(proxyless[TypeUrl.RouteConfiguration].map((r) => r.name)).toEqual(['api.shop', 'web.default']);

@@ -57,14 +57,14 @@ describe('a bookinfo sidecar (behaviour)', () => {
     expect(request('checkout')).toEqual({ ok: false, reason: 'no scope for key ["checkout"] (404)' });
   });
 
-  it('matches the authority exactly: known ports only, no other spelling', () => {
-    for (const host of ['reviews', 'reviews:9080', 'reviews.bookinfo', 'reviews.bookinfo:9080']) {
+  it('matches the host exactly, with any port, and no other spelling', () => {
+    for (const host of ['reviews', 'reviews:9080', 'reviews.bookinfo', 'reviews.bookinfo:9080', 'reviews.bookinfo:8080']) {
       expect(request(host), host).toMatchObject({ ok: true, clusters: [{ name: 'outbound|reviews.bookinfo' }] });
     }
     expect(request('checkout.shop:7000')).toMatchObject({ ok: true, clusters: [{ name: 'outbound|checkout.shop' }] });
-    // The old `name.ns:*` domains matched any port; scope keys name the service's port only.
-    for (const host of ['reviews.bookinfo:8080', 'reviews.bookinfo.svc', 'Reviews.bookinfo', 'checkout:7000']) {
-      expect(request(host), host).toEqual({ ok: false, reason: `no scope for key ${JSON.stringify([host])} (404)` });
+    // Short names only within the caller's namespace; no case folding, no other suffix.
+    for (const [host, key] of [['reviews.bookinfo.svc', 'reviews.bookinfo.svc'], ['Reviews.bookinfo', 'Reviews.bookinfo'], ['checkout:7000', 'checkout']]) {
+      expect(request(host ?? ''), host).toEqual({ ok: false, reason: `no scope for key ${JSON.stringify([key])} (404)` });
     }
   });
 
@@ -141,7 +141,7 @@ describe('checkConsistency', () => {
 
   it('reports a scope naming a missing RouteConfiguration', () => {
     expect(checkConsistency(without(TypeUrl.RouteConfiguration, 'outbound_http/reviews.bookinfo'))).toEqual(
-      ['reviews.bookinfo', 'reviews.bookinfo:9080', 'reviews', 'reviews:9080'].map(
+      ['reviews.bookinfo', 'reviews'].map(
         (authority) => `scope "outbound_http/${authority}" names unknown route configuration "outbound_http/reviews.bookinfo"`,
       ),
     );
