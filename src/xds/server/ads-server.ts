@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../../util/log.ts';
 import { clientStatusResponse, type CsdsStream } from './csds.ts';
 import { createDeltaEngine } from './delta-engine.ts';
 import { createGrpcServer, type ServingTls } from './grpc-glue.ts';
+import { rateLimited } from '../../util/rate-limit.ts';
 import { warmRequestDecoding, type DeltaRequest, type SotwRequest } from './requests.ts';
 import { encodeControlPlane } from './response-wire.ts';
 import { createSotwEngine } from './sotw-engine.ts';
@@ -35,12 +36,15 @@ export interface AdsServer {
   status(): ProxyStatus[];
 }
 
+const NACK_LOG_WINDOW_MS = 10_000;
+
 /** Creates the ADS + CSDS server over `options.source`. */
 export function createAdsServer(options: AdsServerOptions): AdsServer {
   const log = options.log ?? createLogger('ads');
   const sessions = new Map<number, Session>();
   const controlPlane = options.controlPlaneId ? encodeControlPlane(options.controlPlaneId) : undefined;
   let nextStreamId = 0;
+  const nackLog = rateLimited(NACK_LOG_WINDOW_MS);
 
   const grpcServer = createGrpcServer({
     openAds(protocol, transport) {
@@ -56,8 +60,19 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
         ...(options.onStreamOpen ? { onOpen: options.onStreamOpen } : {}),
         ...(options.onStreamClose ? { onClose: options.onStreamClose } : {}),
       };
+      // One line per type and message per window: every proxy NACKing one bad resource is one
+      // line; each proxy's NACK stays visible in status and CSDS.
       const onNack = (typeUrl: string, version: string, message: string): void =>
-        log.warn('proxy rejected a response (NACK)', { streamId, node: session.node()?.info.id, typeUrl, version, message });
+        nackLog(`${typeUrl}\0${message}`, (suppressed) =>
+          log.warn('proxy rejected a response (NACK)', {
+            streamId,
+            node: session.node()?.info.id,
+            typeUrl,
+            version,
+            message,
+            ...(suppressed > 0 ? { similarNacksNotLogged: suppressed } : {}),
+          }),
+        );
       const engineOptions = (outbox: Outbox) => ({
         outbox,
         onUnknownType,
