@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+const { createHash } = crypto;
 
 /**
  * A short content hash used as a resource or snapshot version. Content-derived versions are the
@@ -12,4 +14,17 @@ export function contentHash(...parts: ReadonlyArray<Uint8Array | string>): strin
     hash.update('\0');
   }
   return hash.digest('base64url').slice(0, 16);
+}
+
+// One-shot hashing (Node >= 20.12) skips the Hash object: a third faster on resource-sized input.
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64url') => string }).hash;
+
+/**
+ * A content hash of one byte string for the hot path (a version per encoded resource): sha256,
+ * like `contentHash`, but not equal to it (no separator). Both branches give the same digest,
+ * so replicas on different Node versions agree.
+ */
+export function bytesHash(bytes: Uint8Array): string {
+  if (oneShot) return oneShot('sha256', bytes, 'base64url').slice(0, 16);
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 16);
 }

@@ -7,7 +7,7 @@
  * every process, however they were built, and replacing one item of a set (`patchResourceSet`)
  * costs O(1) for the version instead of re-hashing every item.
  */
-import { contentHash } from '../../util/hash.ts';
+import { bytesHash, contentHash } from '../../util/hash.ts';
 import { patchMap } from '../../util/patched-map.ts';
 import { encodeAny, encodeMessage } from '../proto/codec.ts';
 import { messageNameOf, TypeUrl } from '../type-urls.ts';
@@ -16,7 +16,7 @@ import type { EncodedResource, ResourceSet, Snapshot } from './types.ts';
 /** Encodes one resource (a plain object in proto field names) and versions it by content. */
 export function encodeResource(typeUrl: TypeUrl, name: string, message: object): EncodedResource {
   const body = encodeMessage(messageNameOf(typeUrl), message);
-  return { name, version: contentHash(body), any: encodeAny(typeUrl, body) };
+  return { name, version: bytesHash(body), any: encodeAny(typeUrl, body) };
 }
 
 /** The lane sums of a set: [count, lane0..lane3]. */

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { fastEncode } from './fast-encoders.ts';
 
 const BUNDLE_PATH = fileURLToPath(new URL('../../../proto/envoy-bundle.json', import.meta.url));
 
@@ -33,6 +34,8 @@ export function messageType(fullName: string): protobuf.Type {
  * silently by protobufjs, so tests check every builder's output with `validateEnvoyMessage`.
  */
 export function encodeMessage(fullName: string, value: object): Uint8Array {
+  const fast = fastEncode(fullName, value);
+  if (fast) return fast;
   const type = messageType(fullName);
   return type.encode(type.fromObject(value)).finish();
 }
@@ -49,10 +52,35 @@ export function decodeMessage(fullName: string, bytes: Uint8Array): Record<strin
   }) as Record<string, unknown>;
 }
 
+// The `type_url` field of an Any, encoded once per type URL (a handful exist).
+const typeUrlFields = new Map<string, Buffer>();
+
+function varintBytes(n: number): number[] {
+  const out: number[] = [];
+  for (let v = n >>> 0; ; v >>>= 7) {
+    if (v < 0x80) {
+      out.push(v);
+      return out;
+    }
+    out.push((v & 0x7f) | 0x80);
+  }
+}
+
 /** Encodes `google.protobuf.Any { type_url, value }` around already-encoded message bytes. */
 export function encodeAny(typeUrl: string, value: Uint8Array): Uint8Array {
-  const writer = protobuf.Writer.create();
-  writer.uint32((1 << 3) | 2).string(typeUrl);
-  writer.uint32((2 << 3) | 2).bytes(value);
-  return writer.finish();
+  let head = typeUrlFields.get(typeUrl);
+  if (!head) {
+    const url = Buffer.from(typeUrl, 'utf8');
+    head = Buffer.concat([Buffer.from([(1 << 3) | 2, ...varintBytes(url.length)]), url]);
+    typeUrlFields.set(typeUrl, head);
+  }
+  // One allocation and two copies: [type_url field][tag, length][value].
+  const length = varintBytes(value.length);
+  const out = Buffer.allocUnsafe(head.length + 1 + length.length + value.length);
+  head.copy(out, 0);
+  let at = head.length;
+  out[at++] = (2 << 3) | 2;
+  for (const byte of length) out[at++] = byte;
+  out.set(value, at);
+  return out;
 }

@@ -18,16 +18,18 @@ export type ResourcesByType = Partial<Record<TypeUrl, ReadonlyArray<{ readonly n
 /**
  * What one resource needs from the others of its proxy, and what is wrong with it alone. Read
  * once per resource object (memoized resources are shared by many views), so checking a view
- * is set lookups only.
+ * is set lookups only. Most resources need nothing, and share the empty lists.
  */
 interface Refs {
   readonly name: string;
+  /** How problems name this resource: `cluster`, `route configuration`, `scope`, `listener`. */
+  readonly kind: string;
   /** Cluster: the CLA an EDS cluster waits for. */
   readonly edsName?: string;
-  /** [cluster, where] pairs: routes' targets and mirrors, tcp_proxy clusters. */
-  readonly clusters: ReadonlyArray<readonly [string, string]>;
-  /** [route configuration, where] pairs: RDS names and scopes' route configurations. */
-  readonly routeConfigs: ReadonlyArray<readonly [string, string]>;
+  /** Clusters named by routes (targets, mirrors) and tcp_proxy filters. */
+  readonly clusters: readonly string[];
+  /** Route configurations named by RDS or by a scope. */
+  readonly routeConfigs: readonly string[];
   /** A scope's key (JSON of its fragments). */
   readonly scopeKey?: string;
   /** Listener: the scoped_routes names of its HCMs. */
@@ -35,60 +37,69 @@ interface Refs {
   readonly problems: readonly string[];
 }
 
+const NONE: readonly string[] = Object.freeze([]);
 const refsCache = new WeakMap<object, Refs>();
+
+function routeConfigClusters(routeConfig: Record<string, unknown> | undefined, into: string[]): void {
+  for (const vhost of list(routeConfig?.['virtual_hosts'])) {
+    for (const route of list(record(vhost)?.['routes'])) {
+      const action = record(record(route)?.['route']);
+      if (!action) continue;
+      const single = stringField(action, 'cluster');
+      if (single) into.push(single);
+      for (const weighted of list(record(action['weighted_clusters'])?.['clusters'])) into.push(stringField(record(weighted), 'name'));
+      for (const mirror of list(action['request_mirror_policies'])) into.push(stringField(record(mirror), 'cluster'));
+    }
+  }
+}
+
+function readRefs(url: TypeUrl, name: string, value: object): Refs {
+  const fields = record(value);
+  if (url === TypeUrl.Cluster) {
+    const edsName = fields?.['type'] === 'EDS' ? stringField(record(fields['eds_cluster_config']), 'service_name') || name : undefined;
+    return { name, kind: 'cluster', clusters: NONE, routeConfigs: NONE, scopedNames: NONE, problems: NONE, ...(edsName !== undefined ? { edsName } : {}) };
+  }
+  if (url === TypeUrl.RouteConfiguration) {
+    const clusters: string[] = [];
+    routeConfigClusters(fields, clusters);
+    return { name, kind: 'route configuration', clusters, routeConfigs: NONE, scopedNames: NONE, problems: NONE };
+  }
+  if (url === TypeUrl.ScopedRouteConfiguration) {
+    const scopeKey = JSON.stringify(list(record(fields?.['key'])?.['fragments']).map((f) => stringField(record(f), 'string_key')));
+    return { name, kind: 'scope', clusters: NONE, routeConfigs: [stringField(fields, 'route_configuration_name')], scopedNames: NONE, problems: NONE, scopeKey };
+  }
+  if (url !== TypeUrl.Listener) return { name, kind: 'resource', clusters: NONE, routeConfigs: NONE, scopedNames: NONE, problems: NONE };
+  const where = `listener ${JSON.stringify(name)}`;
+  const clusters: string[] = [];
+  const routeConfigs: string[] = [];
+  const scopedNames: string[] = [];
+  const problems: string[] = [];
+  const configs: unknown[] = [record(fields?.['api_listener'])?.['api_listener']];
+  for (const chain of list(fields?.['filter_chains'])) {
+    for (const filter of list(record(chain)?.['filters'])) configs.push(record(filter)?.['typed_config']);
+  }
+  for (const config of configs) {
+    const typeName = anyTypeName(config);
+    const hcm = record(config);
+    if (typeName === TCP_PROXY_TYPE) clusters.push(stringField(hcm, 'cluster'));
+    if (typeName !== HCM_TYPE) continue;
+    const rds = stringField(record(hcm?.['rds']), 'route_config_name');
+    if (rds) routeConfigs.push(rds);
+    const scoped = record(hcm?.['scoped_routes']);
+    if (scoped) {
+      scopedNames.push(stringField(scoped, 'name'));
+      if (!record(scoped['scoped_rds'])) problems.push(`${where} has scoped routes without scoped_rds`);
+      if (!record(scoped['rds_config_source'])) problems.push(`${where} has scoped routes without rds_config_source`);
+    }
+    routeConfigClusters(record(hcm?.['route_config']), clusters);
+  }
+  return { name, kind: 'listener', clusters, routeConfigs, scopedNames, problems };
+}
 
 function refsOf(url: TypeUrl, name: string, value: object): Refs {
   const cached = refsCache.get(value);
   if (cached && cached.name === name) return cached;
-  const clusters: Array<readonly [string, string]> = [];
-  const routeConfigs: Array<readonly [string, string]> = [];
-  const scopedNames: string[] = [];
-  const problems: string[] = [];
-  let edsName: string | undefined;
-  let scopeKey: string | undefined;
-  const routeConfigClusters = (routeConfig: Record<string, unknown> | undefined, where: string): void => {
-    for (const vhost of list(routeConfig?.['virtual_hosts'])) {
-      for (const route of list(record(vhost)?.['routes'])) {
-        const action = record(record(route)?.['route']);
-        if (!action) continue;
-        const single = stringField(action, 'cluster');
-        if (single) clusters.push([single, where]);
-        for (const weighted of list(record(action['weighted_clusters'])?.['clusters'])) clusters.push([stringField(record(weighted), 'name'), where]);
-        for (const mirror of list(action['request_mirror_policies'])) clusters.push([stringField(record(mirror), 'cluster'), where]);
-      }
-    }
-  };
-  const fields = record(value);
-  if (url === TypeUrl.Cluster) {
-    if (fields?.['type'] === 'EDS') edsName = stringField(record(fields['eds_cluster_config']), 'service_name') || name;
-  } else if (url === TypeUrl.RouteConfiguration) {
-    routeConfigClusters(fields, `route configuration ${JSON.stringify(name)}`);
-  } else if (url === TypeUrl.ScopedRouteConfiguration) {
-    routeConfigs.push([stringField(fields, 'route_configuration_name'), `scope ${JSON.stringify(name)}`]);
-    scopeKey = JSON.stringify(list(record(fields?.['key'])?.['fragments']).map((f) => stringField(record(f), 'string_key')));
-  } else if (url === TypeUrl.Listener) {
-    const where = `listener ${JSON.stringify(name)}`;
-    const configs: unknown[] = [record(fields?.['api_listener'])?.['api_listener']];
-    for (const chain of list(fields?.['filter_chains'])) {
-      for (const filter of list(record(chain)?.['filters'])) configs.push(record(filter)?.['typed_config']);
-    }
-    for (const config of configs) {
-      const typeName = anyTypeName(config);
-      const hcm = record(config);
-      if (typeName === TCP_PROXY_TYPE) clusters.push([stringField(hcm, 'cluster'), where]);
-      if (typeName !== HCM_TYPE) continue;
-      const rds = stringField(record(hcm?.['rds']), 'route_config_name');
-      if (rds) routeConfigs.push([rds, where]);
-      const scoped = record(hcm?.['scoped_routes']);
-      if (scoped) {
-        scopedNames.push(stringField(scoped, 'name'));
-        if (!record(scoped['scoped_rds'])) problems.push(`${where} has scoped routes without scoped_rds`);
-        if (!record(scoped['rds_config_source'])) problems.push(`${where} has scoped routes without rds_config_source`);
-      }
-      routeConfigClusters(record(hcm?.['route_config']), where);
-    }
-  }
-  const refs: Refs = { name, clusters, routeConfigs, scopedNames, problems, ...(edsName !== undefined ? { edsName } : {}), ...(scopeKey !== undefined ? { scopeKey } : {}) };
+  const refs = readRefs(url, name, value);
   refsCache.set(value, refs);
   return refs;
 }
@@ -125,11 +136,11 @@ function checkReferences(items: ResourcesByType, has: Has, scopedNames: Set<stri
       if (refs.edsName !== undefined && !has(TypeUrl.ClusterLoadAssignment, refs.edsName)) {
         problems.push(`cluster ${JSON.stringify(name)} has no ClusterLoadAssignment ${JSON.stringify(refs.edsName)}`);
       }
-      for (const [cluster, where] of refs.clusters) {
-        if (!has(TypeUrl.Cluster, cluster)) problems.push(`${where} names unknown cluster ${JSON.stringify(cluster)}`);
+      for (const cluster of refs.clusters) {
+        if (!has(TypeUrl.Cluster, cluster)) problems.push(`${refs.kind} ${JSON.stringify(name)} names unknown cluster ${JSON.stringify(cluster)}`);
       }
-      for (const [routeConfig, where] of refs.routeConfigs) {
-        if (!has(TypeUrl.RouteConfiguration, routeConfig)) problems.push(`${where} names unknown route configuration ${JSON.stringify(routeConfig)}`);
+      for (const routeConfig of refs.routeConfigs) {
+        if (!has(TypeUrl.RouteConfiguration, routeConfig)) problems.push(`${refs.kind} ${JSON.stringify(name)} names unknown route configuration ${JSON.stringify(routeConfig)}`);
       }
       if (refs.scopeKey !== undefined) {
         const holder = scopeKeys.get(refs.scopeKey);

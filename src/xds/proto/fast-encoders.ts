@@ -1,0 +1,154 @@
+/**
+ * Hand-written encoders for the most numerous resource shapes, writing the same bytes as
+ * protobufjs (`encode(fromObject(x))`: fields in number order, every present field written, even
+ * a zero) without building protobufjs message objects first, which was most of the cost and
+ * garbage of encoding ClusterLoadAssignments and scopes (a 10k-service snapshot holds 10k CLAs
+ * and more scopes).
+ * An encoder returns undefined for any shape it does not know exactly (an unexpected key, an
+ * unknown enum name), and the caller falls back to protobufjs. Byte equality with protobufjs is
+ * tested over builder output.
+ */
+import protobuf from 'protobufjs';
+
+type Writer = protobuf.Writer;
+type Plain = Record<string, unknown>;
+
+/** Thrown inside an encoder to abandon the fast path; never escapes `fastEncode`. */
+const UNKNOWN_SHAPE = Symbol('unknown shape');
+
+function plain(value: unknown, allowed: ReadonlySet<string>): Plain {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw UNKNOWN_SHAPE;
+  for (const key in value) if (!allowed.has(key)) throw UNKNOWN_SHAPE;
+  return value as Plain;
+}
+
+function str(w: Writer, tag: number, value: unknown): void {
+  if (value == null) return;
+  if (typeof value !== 'string') throw UNKNOWN_SHAPE;
+  w.uint32(tag).string(value);
+}
+
+function u32(w: Writer, tag: number, value: unknown): void {
+  if (value == null) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) throw UNKNOWN_SHAPE;
+  w.uint32(tag).uint32(value);
+}
+
+function list(value: unknown): readonly unknown[] {
+  if (value == null) return [];
+  if (!Array.isArray(value)) throw UNKNOWN_SHAPE;
+  return value;
+}
+
+const WRAPPER_KEYS = new Set(['value']);
+
+/** google.protobuf.UInt32Value as a length-delimited field `tag`. */
+function uint32Value(w: Writer, tag: number, value: unknown): void {
+  if (value == null) return;
+  const v = plain(value, WRAPPER_KEYS);
+  w.uint32(tag).fork();
+  u32(w, 8, v['value']);
+  w.ldelim();
+}
+
+const LOCALITY_KEYS = new Set(['region', 'zone', 'sub_zone']);
+const SOCKET_ADDRESS_KEYS = new Set(['address', 'port_value']);
+const ADDRESS_KEYS = new Set(['socket_address']);
+const ENDPOINT_KEYS = new Set(['address']);
+const LB_ENDPOINT_KEYS = new Set(['endpoint', 'health_status', 'load_balancing_weight']);
+const LOCALITY_LB_KEYS = new Set(['locality', 'lb_endpoints', 'load_balancing_weight', 'priority']);
+const CLA_KEYS = new Set(['cluster_name', 'endpoints']);
+const HEALTH_STATUS: Readonly<Record<string, number>> = { UNKNOWN: 0, HEALTHY: 1, UNHEALTHY: 2, DRAINING: 3, TIMEOUT: 4, DEGRADED: 5 };
+
+function lbEndpoint(w: Writer, value: unknown): void {
+  const e = plain(value, LB_ENDPOINT_KEYS);
+  w.uint32((2 << 3) | 2).fork();
+  if (e['endpoint'] != null) {
+    const endpoint = plain(e['endpoint'], ENDPOINT_KEYS);
+    w.uint32((1 << 3) | 2).fork();
+    if (endpoint['address'] != null) {
+      const address = plain(endpoint['address'], ADDRESS_KEYS);
+      w.uint32((1 << 3) | 2).fork();
+      if (address['socket_address'] != null) {
+        const socket = plain(address['socket_address'], SOCKET_ADDRESS_KEYS);
+        w.uint32((1 << 3) | 2).fork();
+        str(w, (2 << 3) | 2, socket['address']);
+        u32(w, 3 << 3, socket['port_value']);
+        w.ldelim();
+      }
+      w.ldelim();
+    }
+    w.ldelim();
+  }
+  const health = e['health_status'];
+  if (health != null) {
+    const code = typeof health === 'string' ? HEALTH_STATUS[health] : undefined;
+    if (code === undefined) throw UNKNOWN_SHAPE;
+    w.uint32(2 << 3).int32(code);
+  }
+  uint32Value(w, (4 << 3) | 2, e['load_balancing_weight']);
+  w.ldelim();
+}
+
+function localityLbEndpoints(w: Writer, value: unknown): void {
+  const group = plain(value, LOCALITY_LB_KEYS);
+  w.uint32((2 << 3) | 2).fork();
+  if (group['locality'] != null) {
+    const locality = plain(group['locality'], LOCALITY_KEYS);
+    w.uint32((1 << 3) | 2).fork();
+    str(w, (1 << 3) | 2, locality['region']);
+    str(w, (2 << 3) | 2, locality['zone']);
+    str(w, (3 << 3) | 2, locality['sub_zone']);
+    w.ldelim();
+  }
+  for (const endpoint of list(group['lb_endpoints'])) lbEndpoint(w, endpoint);
+  uint32Value(w, (3 << 3) | 2, group['load_balancing_weight']);
+  u32(w, 5 << 3, group['priority']);
+  w.ldelim();
+}
+
+function clusterLoadAssignment(w: Writer, value: unknown): void {
+  const cla = plain(value, CLA_KEYS);
+  str(w, (1 << 3) | 2, cla['cluster_name']);
+  for (const group of list(cla['endpoints'])) localityLbEndpoints(w, group);
+}
+
+const SCOPE_KEYS = new Set(['name', 'route_configuration_name', 'key']);
+const SCOPE_KEY_KEYS = new Set(['fragments']);
+const FRAGMENT_KEYS = new Set(['string_key']);
+
+function scopedRouteConfiguration(w: Writer, value: unknown): void {
+  const scope = plain(value, SCOPE_KEYS);
+  str(w, (1 << 3) | 2, scope['name']);
+  str(w, (2 << 3) | 2, scope['route_configuration_name']);
+  if (scope['key'] != null) {
+    const key = plain(scope['key'], SCOPE_KEY_KEYS);
+    w.uint32((3 << 3) | 2).fork();
+    for (const fragment of list(key['fragments'])) {
+      const f = plain(fragment, FRAGMENT_KEYS);
+      w.uint32((1 << 3) | 2).fork();
+      str(w, (1 << 3) | 2, f['string_key']);
+      w.ldelim();
+    }
+    w.ldelim();
+  }
+}
+
+const ENCODERS: Readonly<Record<string, (w: Writer, value: unknown) => void>> = {
+  'envoy.config.endpoint.v3.ClusterLoadAssignment': clusterLoadAssignment,
+  'envoy.config.route.v3.ScopedRouteConfiguration': scopedRouteConfiguration,
+};
+
+/** The bytes of `value` as message `fullName`, or undefined when no fast encoder knows its shape. */
+export function fastEncode(fullName: string, value: object): Uint8Array | undefined {
+  const encoder = ENCODERS[fullName];
+  if (!encoder) return undefined;
+  const w = protobuf.Writer.create();
+  try {
+    encoder(w, value);
+  } catch (error) {
+    if (error === UNKNOWN_SHAPE) return undefined;
+    throw error;
+  }
+  return w.finish();
+}
