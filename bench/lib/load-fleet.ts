@@ -118,12 +118,17 @@ export function startLoadFleet(options: { processes: number; core?: number | und
     children.push(child);
   }
 
-  const ask = (child: ChildProcess, body: CommandBody): Promise<LoadReply> =>
-    new Promise((resolve, reject) => {
+  const ask = (child: ChildProcess, body: CommandBody): Promise<LoadReply> => {
+    const reply = new Promise<LoadReply>((resolve, reject) => {
       seq += 1;
       pending.set(seq, { resolve, reject });
       child.send({ ...body, seq } as LoadCommand);
     });
+    // Marked handled: when one child fails, Promise.all reports it and the others' rejections
+    // must not crash the whole run as unhandled.
+    reply.catch(() => undefined);
+    return reply;
+  };
 
   const askAll = async (body: (index: number) => CommandBody): Promise<LoadReply[]> => {
     const replies = await Promise.all(children.map((child, index) => ask(child, body(index))));

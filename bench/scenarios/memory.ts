@@ -47,6 +47,15 @@ async function runMemory(streams: number, perService: number, options: ScenarioO
         info('RSS(P)', held.rss / 2 ** 20, 'MiB'),
         info('views (snapshots) on the server', status.views, 'count'),
       );
+      // RSS does not shrink when the heap does: after bigger scenarios in the same run, new
+      // objects reuse pages the process already holds, and RSS(P) − RSS(0) understates the cost.
+      const heapAndExternal = held.heapUsed - idle.heapUsed + (held.external - idle.external);
+      if (held.rss - idle.rss < heapAndExternal) {
+        notes.push(
+          `RSS grew less than heap + external (${per(heapAndExternal).toFixed(1)} KiB per proxy): pages freed by earlier scenarios were reused; ` +
+            'that sum is the cost per proxy here, and `npm run bench -- memory` alone gives a clean RSS figure',
+        );
+      }
       await fleet.disconnect();
     } finally {
       await trellis.close();
