@@ -2,8 +2,8 @@
  * Hand-written encoders for the most numerous resource shapes, writing the same bytes as
  * protobufjs (`encode(fromObject(x))`: fields in number order, every present field written, even
  * a zero) without building protobufjs message objects first, which was most of the cost and
- * garbage of encoding ClusterLoadAssignments and scopes (a 10k-service snapshot holds 10k CLAs
- * and more scopes).
+ * garbage of encoding ClusterLoadAssignments, plain EDS Clusters, route configurations of
+ * unconfigured services and scopes (a 10k-service snapshot holds 10k of each).
  * An encoder returns undefined for any shape it does not know exactly (an unexpected key, an
  * unknown enum name), and the caller falls back to protobufjs. Byte equality with protobufjs is
  * tested over builder output.
@@ -134,7 +134,104 @@ function scopedRouteConfiguration(w: Writer, value: unknown): void {
   }
 }
 
+const CLUSTER_KEYS = new Set(['name', 'type', 'eds_cluster_config', 'connect_timeout', 'lb_policy']);
+const EDS_CONFIG_KEYS = new Set(['eds_config', 'service_name']);
+const CONFIG_SOURCE_KEYS = new Set(['ads', 'resource_api_version']);
+const DURATION_KEYS = new Set(['seconds', 'nanos']);
+const NO_KEYS = new Set<string>();
+const DISCOVERY_TYPE: Readonly<Record<string, number>> = { STATIC: 0, STRICT_DNS: 1, LOGICAL_DNS: 2, EDS: 3, ORIGINAL_DST: 4 };
+const LB_POLICY: Readonly<Record<string, number>> = { ROUND_ROBIN: 0, LEAST_REQUEST: 1, RING_HASH: 2, RANDOM: 3, MAGLEV: 5, CLUSTER_PROVIDED: 6, LOAD_BALANCING_POLICY_CONFIG: 7 };
+const API_VERSION: Readonly<Record<string, number>> = { AUTO: 0, V2: 1, V3: 2 };
+
+function enumField(w: Writer, tag: number, value: unknown, names: Readonly<Record<string, number>>): void {
+  if (value == null) return;
+  const code = typeof value === 'string' ? names[value] : undefined;
+  if (code === undefined) throw UNKNOWN_SHAPE;
+  w.uint32(tag).int32(code);
+}
+
+/** int64 seconds and int32 nanos, both non-negative and small (what builders make). */
+function duration(w: Writer, tag: number, value: unknown): void {
+  if (value == null) return;
+  const d = plain(value, DURATION_KEYS);
+  const small = (n: unknown): boolean => n == null || (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 2 ** 31);
+  if (!small(d['seconds']) || !small(d['nanos'])) throw UNKNOWN_SHAPE;
+  w.uint32(tag).fork();
+  if (d['seconds'] != null) w.uint32(1 << 3).int64(d['seconds'] as number);
+  if (d['nanos'] != null) w.uint32(2 << 3).int32(d['nanos'] as number);
+  w.ldelim();
+}
+
+/** The plain EDS cluster (no TLS, no protocol options, no limits): the bulk of a large snapshot. */
+function cluster(w: Writer, value: unknown): void {
+  const c = plain(value, CLUSTER_KEYS);
+  str(w, (1 << 3) | 2, c['name']);
+  enumField(w, 2 << 3, c['type'], DISCOVERY_TYPE);
+  if (c['eds_cluster_config'] != null) {
+    const eds = plain(c['eds_cluster_config'], EDS_CONFIG_KEYS);
+    w.uint32((3 << 3) | 2).fork();
+    if (eds['eds_config'] != null) {
+      const source = plain(eds['eds_config'], CONFIG_SOURCE_KEYS);
+      w.uint32((1 << 3) | 2).fork();
+      if (source['ads'] != null) {
+        plain(source['ads'], NO_KEYS);
+        w.uint32((3 << 3) | 2).fork().ldelim();
+      }
+      enumField(w, 6 << 3, source['resource_api_version'], API_VERSION);
+      w.ldelim();
+    }
+    str(w, (2 << 3) | 2, eds['service_name']);
+    w.ldelim();
+  }
+  duration(w, (4 << 3) | 2, c['connect_timeout']);
+  enumField(w, 6 << 3, c['lb_policy'], LB_POLICY);
+}
+
+const ROUTE_CONFIG_KEYS = new Set(['name', 'virtual_hosts']);
+const VIRTUAL_HOST_KEYS = new Set(['name', 'domains', 'routes']);
+const ROUTE_KEYS = new Set(['name', 'match', 'route']);
+const MATCH_KEYS = new Set(['prefix']);
+const ACTION_KEYS = new Set(['cluster']);
+
+/** A route with a prefix match to one cluster and nothing else: every route of an unconfigured service. */
+function simpleRoute(w: Writer, value: unknown): void {
+  const route = plain(value, ROUTE_KEYS);
+  w.uint32((3 << 3) | 2).fork();
+  if (route['match'] != null) {
+    const match = plain(route['match'], MATCH_KEYS);
+    w.uint32((1 << 3) | 2).fork();
+    str(w, (1 << 3) | 2, match['prefix']);
+    w.ldelim();
+  }
+  if (route['route'] != null) {
+    const action = plain(route['route'], ACTION_KEYS);
+    w.uint32((2 << 3) | 2).fork();
+    str(w, (1 << 3) | 2, action['cluster']);
+    w.ldelim();
+  }
+  str(w, (14 << 3) | 2, route['name']);
+  w.ldelim();
+}
+
+function routeConfiguration(w: Writer, value: unknown): void {
+  const config = plain(value, ROUTE_CONFIG_KEYS);
+  str(w, (1 << 3) | 2, config['name']);
+  for (const host of list(config['virtual_hosts'])) {
+    const vhost = plain(host, VIRTUAL_HOST_KEYS);
+    w.uint32((2 << 3) | 2).fork();
+    str(w, (1 << 3) | 2, vhost['name']);
+    for (const domain of list(vhost['domains'])) {
+      if (typeof domain !== 'string') throw UNKNOWN_SHAPE;
+      w.uint32((2 << 3) | 2).string(domain);
+    }
+    for (const route of list(vhost['routes'])) simpleRoute(w, route);
+    w.ldelim();
+  }
+}
+
 const ENCODERS: Readonly<Record<string, (w: Writer, value: unknown) => void>> = {
+  'envoy.config.route.v3.RouteConfiguration': routeConfiguration,
+  'envoy.config.cluster.v3.Cluster': cluster,
   'envoy.config.endpoint.v3.ClusterLoadAssignment': clusterLoadAssignment,
   'envoy.config.route.v3.ScopedRouteConfiguration': scopedRouteConfiguration,
 };

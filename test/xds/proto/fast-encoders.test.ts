@@ -6,6 +6,7 @@ import protobuf from 'protobufjs';
 
 const CLA = 'envoy.config.endpoint.v3.ClusterLoadAssignment';
 const SCOPE = 'envoy.config.route.v3.ScopedRouteConfiguration';
+const CLUSTER = 'envoy.config.cluster.v3.Cluster';
 const viaProtobufjs = (value: object, name = CLA): Uint8Array => {
   const type = messageType(name);
   return type.encode(type.fromObject(value)).finish();
@@ -50,7 +51,10 @@ describe('fast encoders', () => {
     expect(fastEncode(CLA, { cluster_name: 'c', endpoints: [{ lb_endpoints: [{ metadata: {} }] }] })).toBeUndefined();
     expect(fastEncode(CLA, { cluster_name: 7 })).toBeUndefined();
     expect(fastEncode(CLA, { cluster_name: 'c', endpoints: [{ priority: -1 }] })).toBeUndefined();
-    expect(fastEncode('envoy.config.cluster.v3.Cluster', { name: 'c' })).toBeUndefined();
+    expect(fastEncode(CLUSTER, { name: 'c', transport_socket: { name: 'tls' } })).toBeUndefined();
+    expect(fastEncode(CLUSTER, { name: 'c', connect_timeout: { seconds: -1 } })).toBeUndefined();
+    expect(fastEncode(CLUSTER, { name: 'c', lb_policy: 'FASTEST' })).toBeUndefined();
+    expect(fastEncode('envoy.config.listener.v3.Listener', { name: 'l' })).toBeUndefined();
   });
 
   it('write scopes as protobufjs does', () => {
@@ -74,5 +78,45 @@ describe('fast encoders', () => {
       const expected = protobuf.Writer.create().uint32(10).string(url).uint32(18).bytes(value).finish();
       expect(Buffer.compare(Buffer.from(encodeAny(url, value)), Buffer.from(expected)), String(length)).toBe(0);
     }
+  });
+
+  it('write plain EDS clusters as protobufjs does', () => {
+    const cluster = fc.record(
+      {
+        name: text,
+        type: fc.constantFrom('STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'),
+        eds_cluster_config: fc.record(
+          { eds_config: fc.record({ ads: fc.constant({}), resource_api_version: fc.constantFrom('AUTO', 'V2', 'V3') }, { requiredKeys: [] }), service_name: text },
+          { requiredKeys: [] },
+        ),
+        connect_timeout: fc.record({ seconds: fc.integer({ min: 0, max: 2 ** 31 - 1 }), nanos: fc.integer({ min: 0, max: 999_999_999 }) }, { requiredKeys: [] }),
+        lb_policy: fc.constantFrom('ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV', 'CLUSTER_PROVIDED', 'LOAD_BALANCING_POLICY_CONFIG'),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(cluster, (value) => {
+        expect(same(fastEncode(CLUSTER, value), viaProtobufjs(value, CLUSTER))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('write simple route configurations as protobufjs does, and decline configured routes', () => {
+    const RC = 'envoy.config.route.v3.RouteConfiguration';
+    const route = fc.record(
+      { name: text, match: fc.record({ prefix: text }, { requiredKeys: [] }), route: fc.record({ cluster: text }, { requiredKeys: [] }) },
+      { requiredKeys: [] },
+    );
+    const vhost = fc.record({ name: text, domains: fc.array(text, { maxLength: 3 }), routes: fc.array(route, { maxLength: 3 }) }, { requiredKeys: [] });
+    const config = fc.record({ name: text, virtual_hosts: fc.array(vhost, { maxLength: 3 }) }, { requiredKeys: [] });
+    fc.assert(
+      fc.property(config, (value) => {
+        expect(same(fastEncode(RC, value), viaProtobufjs(value, RC))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    const timed = { name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', timeout: { seconds: 1 } } }] }] };
+    expect(fastEncode(RC, timed)).toBeUndefined();
   });
 });
