@@ -1,40 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { endpointsOf, startFloorServer, type FloorServer } from '../../bench/lib/floor-server.ts';
 import { startLoadFleet, type LoadFleet } from '../../bench/lib/load-fleet.ts';
-import { sidecarClientNode, type ResourceDump } from '../../bench/lib/load-protocol.ts';
+import { sidecarClientNode } from '../../bench/lib/load-protocol.ts';
 import { generateRegistrySnapshot } from '../../bench/lib/mesh-generator.ts';
-import { buildMeshModel } from '../../src/model/build-model.ts';
-import { parseNodeIdentity } from '../../src/model/node-identity.ts';
-import { viewFor } from '../../src/model/view.ts';
 import { outboundClusterName } from '../../src/model/names.ts';
-import { createResourceEncoder } from '../../src/pipeline/resource-encoder.ts';
-import type { RegistrySnapshot } from '../../src/registry/types.ts';
 import { connect, type AdsClient } from '../../src/xds/client/ads-client.ts';
-import { translateView } from '../../src/xds/resources/translate.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
+import { dumpOf, NODE, reweighted, TARGET } from '../support/bench-mesh.ts';
 
-const NODE = sidecarClientNode(0, 'svc-00000', 'ns-0', 'a');
-const TARGET = 'svc-00002.ns-2';
-
-/** What a client of this small mesh holds, built by the real pipeline stages. */
-function dumpOf(registry: RegistrySnapshot): ResourceDump {
-  const identity = parseNodeIdentity({ ...NODE, cluster: NODE.cluster ?? '', metadata: NODE.metadata ?? {}, locality: NODE.locality ?? {}, user_agent_name: 'envoy', user_agent_version: '' }).identity;
-  const resources = translateView(viewFor(buildMeshModel(registry), identity)).resources;
-  const encoder = createResourceEncoder();
-  const out: Record<string, { version: string; items: { name: string; version: string; any: Uint8Array }[] }> = {};
-  for (const url of Object.values(TypeUrl)) {
-    const set = encoder.encodeSet(url, resources[url] ?? []);
-    if (set.items.size > 0) out[url] = { version: set.version, items: [...set.items.values()] };
-  }
-  return out;
-}
-
-function reweighted(registry: RegistrySnapshot, weight: number): RegistrySnapshot {
-  const instances = new Map(registry.instances);
-  const list = instances.get(TARGET) ?? [];
-  instances.set(TARGET, list.map((instance, i) => (i === 0 ? { ...instance, weight } : instance)));
-  return { ...registry, revision: registry.revision + 1, instances };
-}
 
 describe('floor server', () => {
   let floor: FloorServer | undefined;

@@ -105,6 +105,7 @@ function refsOf(url: TypeUrl, name: string, value: object): Refs {
 }
 
 // Lists shared by many views (their outbound parts) are read once.
+const NO_RESOURCES: ReadonlyArray<{ readonly name: string }> = Object.freeze([]);
 const namesCache = new WeakMap<ReadonlyArray<{ readonly name: string }>, { names: ReadonlySet<string>; duplicates: readonly string[] }>();
 
 function namesOf(list: ReadonlyArray<{ readonly name: string }>): { names: ReadonlySet<string>; duplicates: readonly string[] } {
@@ -163,7 +164,7 @@ export function checkConsistency(resources: ResourcesByType): string[] {
   // One name set per type serves both the duplicate check and the lookups.
   const namesByType = new Map<TypeUrl, ReadonlySet<string>>();
   for (const url of Object.values(TypeUrl)) {
-    const { names, duplicates } = namesOf(resources[url] ?? []);
+    const { names, duplicates } = namesOf(resources[url] ?? NO_RESOURCES);
     for (const name of duplicates) problems.push(`${messageNameOf(url)} ${JSON.stringify(name)} appears twice`);
     namesByType.set(url, names);
   }
@@ -203,8 +204,10 @@ export function checkViewConsistency(shared: ResourcesByType, own: ResourcesByTy
   if (verdict.problems.length > 0 || (own[TypeUrl.ScopedRouteConfiguration]?.length ?? 0) > 0) return checkConsistency(union());
   const problems: string[] = [];
   const ownNames = new Map<TypeUrl, ReadonlySet<string>>();
+  const sharedNamesByType = new Map<TypeUrl, ReadonlySet<string>>();
   for (const url of Object.values(TypeUrl)) {
-    const sharedNames = namesOf(shared[url] ?? []).names;
+    const sharedNames = namesOf(shared[url] ?? NO_RESOURCES).names;
+    sharedNamesByType.set(url, sharedNames);
     const names = new Set<string>();
     for (const { name } of own[url] ?? []) {
       if (names.has(name) || sharedNames.has(name)) problems.push(`${messageNameOf(url)} ${JSON.stringify(name)} appears twice`);
@@ -212,7 +215,7 @@ export function checkViewConsistency(shared: ResourcesByType, own: ResourcesByTy
     }
     ownNames.set(url, names);
   }
-  const has: Has = (url, name) => ownNames.get(url)?.has(name) === true || namesOf(shared[url] ?? []).names.has(name);
+  const has: Has = (url, name) => ownNames.get(url)?.has(name) === true || sharedNamesByType.get(url)?.has(name) === true;
   const scopedNames = new Set(verdict.scopedNames);
   checkReferences(own, has, scopedNames, problems);
   problems.push(...scopedRoutesProblem(scopedNames));
