@@ -9,9 +9,14 @@ export interface BundleLayout {
   readonly entry: string;
   /** The folder holding the bundle(s) and stamp.json. */
   readonly outDir: string;
+  /** Prefix of the bundle's file name (default 'cli'). */
+  readonly name?: string;
 }
 
 export declare const DEFAULT_LAYOUT: BundleLayout;
+
+/** The bench runner's and the load generator's bundles (bin/bench.mjs). */
+export declare const BENCH_LAYOUTS: { readonly runner: BundleLayout; readonly loadGenerator: BundleLayout };
 
 /** The up-to-date bundle's path, or undefined when it is missing or any input changed. */
 export declare function freshBundle(outDir?: string): string | undefined;

@@ -27,6 +27,18 @@ export const DEFAULT_LAYOUT = Object.freeze({
   root: ROOT,
   entry: join(ROOT, 'src', 'cli', 'main.ts'),
   outDir: join(ROOT, 'dist', 'cli'),
+  name: 'cli',
+});
+
+/** The bench runner and its load generator children (see bin/bench.mjs): each its own folder. */
+export const BENCH_LAYOUTS = Object.freeze({
+  runner: Object.freeze({ root: ROOT, entry: join(ROOT, 'bench', 'run.ts'), outDir: join(ROOT, 'dist', 'bench'), name: 'bench' }),
+  loadGenerator: Object.freeze({
+    root: ROOT,
+    entry: join(ROOT, 'bench', 'lib', 'load-generator.ts'),
+    outDir: join(ROOT, 'dist', 'load-generator'),
+    name: 'load-generator',
+  }),
 });
 
 /**
@@ -87,7 +99,8 @@ export async function buildBundle(layout = DEFAULT_LAYOUT) {
   const output = result.outputFiles[0];
   if (output === undefined) throw new Error('esbuild produced no output');
   mkdirSync(layout.outDir, { recursive: true });
-  const name = `cli-${createHash('sha256').update(output.contents).digest('hex').slice(0, 16)}.mjs`;
+  const prefix = layout.name ?? 'cli';
+  const name = `${prefix}-${createHash('sha256').update(output.contents).digest('hex').slice(0, 16)}.mjs`;
   const bundle = join(layout.outDir, name);
   writeAtomically(bundle, output.contents);
   // The build options live in this file: editing it makes every bundle stale too.
@@ -98,7 +111,7 @@ export async function buildBundle(layout = DEFAULT_LAYOUT) {
     inputs[path] = statOf(seen.get(path) ?? statSync(path));
   }
   writeAtomically(join(layout.outDir, 'stamp.json'), JSON.stringify({ format: BUILD_FORMAT, bundle: name, inputs }));
-  removeOldBundles(layout.outDir, name);
+  removeOldBundles(layout.outDir, prefix, name);
   return bundle;
 }
 
@@ -134,10 +147,10 @@ function writeAtomically(path, contents) {
 }
 
 /** Removes bundles other than `keep` written over a minute ago (a running process may be loading a newer one). */
-function removeOldBundles(outDir, keep) {
+function removeOldBundles(outDir, prefix, keep) {
   const cutoff = Date.now() - 60_000;
   for (const entry of readdirSync(outDir)) {
-    if (entry === keep || !/^cli-[0-9a-f]+\.mjs$|\.tmp$/.test(entry)) continue;
+    if (entry === keep || !(entry.endsWith('.tmp') || (entry.startsWith(`${prefix}-`) && /-[0-9a-f]+\.mjs$/.test(entry)))) continue;
     const path = join(outDir, entry);
     try {
       if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });

@@ -88,6 +88,12 @@ export interface ResourceWaitSpec {
 
 const GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
 
+/** Node arguments that run the load generator: its bundle when bin/bench.mjs built one, else the source under tsx. */
+function generatorArgs(): string[] {
+  const bundle = process.env['BENCH_LOAD_GENERATOR'];
+  return bundle ? [bundle] : ['--import', 'tsx', GENERATOR];
+}
+
 /** Spawns `processes` children; `core` pins them all to that CPU (Linux taskset) when given. */
 export function startLoadFleet(options: { processes: number; core?: number | undefined }): LoadFleet {
   const children: ChildProcess[] = [];
@@ -96,7 +102,7 @@ export function startLoadFleet(options: { processes: number; core?: number | und
   for (let i = 0; i < options.processes; i += 1) {
     // BENCH_LOAD_CPU_PROF=<dir>: each child writes a .cpuprofile there on exit (the load generator's own cost).
     const profileDir = process.env['BENCH_LOAD_CPU_PROF'];
-    const nodeArgs = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', GENERATOR];
+    const nodeArgs = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...generatorArgs()];
     const [command, args] =
       options.core === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]];
     const child = spawn(command, args, {

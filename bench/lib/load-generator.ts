@@ -4,7 +4,9 @@
  * response, follows CDS→EDS and LDS→RDS) and answers the commands of load-protocol.ts.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { connect, type AdsClient } from '../../src/xds/client/ads-client.ts';
+import type { ClientHttp2Session } from 'node:http2';
+import { connect, type AdsClient, type AdsClientOptions } from '../../src/xds/client/ads-client.ts';
+import { connectH2, openH2AdsStream } from '../../src/xds/client/h2-stream.ts';
 import { createAdsGrpcClient } from '../../src/xds/client/raw-stream.ts';
 import { messageType } from '../../src/xds/proto/codec.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
@@ -23,6 +25,27 @@ let behaviours: StreamBehaviour[] = [];
 let byteMarks: number[] = [];
 /** Connections shared by several streams (streamsPerConnection > 1); closed on disconnect. */
 let shared: grpc.Client[] = [];
+let sharedSessions: ClientHttp2Session[] = [];
+/**
+ * The streams' transport: gRPC spoken directly over node:http2 (h2-stream.ts) unless
+ * BENCH_CLIENT_TRANSPORT=grpc-js. grpc-js's per-call machinery cost the load generator about 1 ms of
+ * CPU per stream admitted and set the pace of every convergence figure, server and floor alike.
+ */
+const TRANSPORT = process.env['BENCH_CLIENT_TRANSPORT'] === 'grpc-js' ? 'grpc-js' : 'h2';
+const DEADLINE_MS = 3_600_000;
+
+/** How stream i of a connect command reaches the server: its own connection, or one shared by `perConnection` streams. */
+function transportOptions(address: string, i: number, perConnection: number): Pick<AdsClientOptions, 'grpcClient' | 'openStream'> {
+  if (TRANSPORT === 'h2') {
+    if (perConnection > 1 && i % perConnection === 0) sharedSessions.push(connectH2(address));
+    const session = perConnection > 1 ? sharedSessions[sharedSessions.length - 1] : undefined;
+    return { openStream: (mode) => openH2AdsStream(address, mode, { deadlineMs: DEADLINE_MS, retain: false, ...(session ? { session } : {}) }) };
+  }
+  if (perConnection <= 1) return {};
+  if (i % perConnection === 0) shared.push(createAdsGrpcClient(address));
+  const grpcClient = shared[shared.length - 1];
+  return grpcClient ? { grpcClient } : {};
+}
 const waits = new Map<number, Promise<{ ackedAt: number[]; missing: number }>>();
 const startCpu = process.cpuUsage();
 
@@ -47,19 +70,14 @@ function initialConfigHeld(client: AdsClient, memo: { eds?: string[]; rds?: stri
 
 async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<{ readyAt: number[]; secretsAt?: number[] }> {
   const perConnection = Math.max(1, command.streamsPerConnection ?? 1);
-  clients = command.nodes.map((node, i) => {
-    let grpcClient: grpc.Client | undefined;
-    if (perConnection > 1) {
-      if (i % perConnection === 0) shared.push(createAdsGrpcClient(command.address));
-      grpcClient = shared[shared.length - 1];
-    }
-    return connect(command.address, node, command.mode, {
+  clients = command.nodes.map((node, i) =>
+    connect(command.address, node, command.mode, {
       recordResponses: command.record ?? false,
-      deadlineMs: 3_600_000,
-      ...(grpcClient ? { grpcClient } : {}),
+      deadlineMs: DEADLINE_MS,
+      ...transportOptions(command.address, i, perConnection),
       ...behaviourOptions(command.behaviours?.[i], command.slowDelayMs),
-    });
-  });
+    }),
+  );
   behaviours = command.nodes.map((_, i) => command.behaviours?.[i] ?? 'healthy');
   byteMarks = clients.map(() => 0);
   const secrets = command.secrets ?? [];
@@ -88,7 +106,7 @@ async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Pr
         .waitFor(() => {
           if (at === 0 && secrets.every((name) => client.resources(TypeUrl.Secret).has(name))) at = epochMs();
           return at !== 0;
-        }, command.timeoutMs)
+        }, command.timeoutMs, 0)
         .then(
           () => at,
           () => 0,
@@ -103,7 +121,7 @@ async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Pr
 function armSecret(id: number, secret: string, condition: SecretCondition, timeoutMs: number): number {
   const waitsForClients = clients.map((client) => {
     const baseline = client.resources(TypeUrl.Secret).get(secret)?.any;
-    // Decode each distinct copy once: waiters run after every response and every 25 ms.
+    // Decode each distinct copy once: waiters run after every response.
     let checked: Uint8Array | undefined;
     let at = 0;
     return client
@@ -114,7 +132,7 @@ function armSecret(id: number, secret: string, condition: SecretCondition, timeo
         checked = now;
         if (secretConditionMet(condition, now, baseline, () => client.decoded(TypeUrl.Secret, secret))) at = epochMs();
         return at !== 0;
-      }, timeoutMs)
+      }, timeoutMs, 0)
       .then(
         () => at,
         () => 0,
@@ -143,7 +161,9 @@ function arm(id: number, cluster: string, timeoutMs: number): number {
         // Handled responses are applied and ACKed before waiters run, so this is the ACK time.
         if (now !== undefined && (baseline === undefined || !sameBytes(now, baseline))) at = epochMs();
         return at !== 0;
-      }, timeoutMs)
+        // Not polled (thousands of clients' timers would cost more than the responses): the
+        // predicate reads only this client and is re-checked after each response.
+      }, timeoutMs, 0)
       .then(
         () => at,
         () => 0,
@@ -251,6 +271,8 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
       clients = [];
       for (const connection of shared) connection.close();
       shared = [];
+      for (const session of sharedSessions) session.close();
+      sharedSessions = [];
       return { seq, ok: true, closed };
     }
   }

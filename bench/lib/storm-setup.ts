@@ -5,6 +5,8 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { outboundClusterName } from '../../src/model/names.ts';
+import { serviceKey } from '../../src/registry/types.ts';
 import type { ClientNode } from '../../src/xds/client/ads-client.ts';
 import { sidecarClientNode } from './load-protocol.ts';
 import { generateInstances, namespaceOf, serviceName } from './mesh-generator.ts';
@@ -30,12 +32,24 @@ export function fanOutPolicyYaml(services: number, k: number): string {
   ].join('\n');
 }
 
+/** The generated mesh of N services (E = 3) the connection scenarios register. */
+export function stormInstances(services: number): Record<string, unknown>[] {
+  return generateInstances({ services, endpointsPerService: ENDPOINTS_PER_SERVICE, namespaces: NAMESPACES });
+}
+
+/** The cluster every sidecar of a numeric fan-out depends on first (service 0), and one of its instances. */
+export function sharedDependency(services: number): { cluster: string; instance: Record<string, unknown> } {
+  const instance = stormInstances(services).find((i) => i['service'] === serviceName(0));
+  if (!instance) throw new Error('the generated mesh has no instance of service 0');
+  return { cluster: outboundClusterName(serviceKey(serviceName(0), namespaceOf(0, NAMESPACES))), instance };
+}
+
 /**
  * Registers N services (E = 3) and, for a numeric fan-out k, applies a PlatformPolicy giving
  * every service the first k services as dependencies. Resolves with the registration time (ms).
  */
 export async function loadScopedMesh(trellis: BenchTrellis, services: number, fanOut: FanOut): Promise<number> {
-  const loadMs = await trellis.load(generateInstances({ services, endpointsPerService: ENDPOINTS_PER_SERVICE, namespaces: NAMESPACES }));
+  const loadMs = await trellis.load(stormInstances(services));
   if (fanOut !== 'all') {
     const policy = fanOutPolicyYaml(services, fanOut);
     const reply = await trellis.request('POST', '/api/v1/config/apply', { files: [{ name: 'bench-fan-out.yaml', text: policy }] });

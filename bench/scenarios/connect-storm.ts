@@ -6,18 +6,32 @@
  * 10k connections on this machine; Envoy would use one each). Measured: connect → every stream
  * holds and ACKed its initial config (CDS, LDS, every EDS and RDS it references), admissions per
  * second (P over that time), the server's peak RSS and CPU, the load generator's CPU.
+ * At k = 50 every sidecar depends on service 0, so an endpoint change there affects all P streams:
+ * the figure "event → every affected stream ACKed" is measured on the stormed streams, then
+ * against the floor server (bench/lib/floor-server.ts) fed the same bytes.
  */
 import { join } from 'node:path';
+import { measureEndpointChanges } from '../lib/change-runs.ts';
+import { endpointsOf, startFloorServer } from '../lib/floor-server.ts';
 import { startLoadFleet } from '../lib/load-fleet.ts';
+import type { ResourceDump } from '../lib/load-protocol.ts';
 import { profileSection } from '../lib/profiler.ts';
 import { atLeast, atMost, info, type Metric, type ScenarioResult } from '../lib/report.ts';
 import type { Scenario, ScenarioOptions } from '../lib/scenario.ts';
 import { cpuSeconds, epochMs, summary } from '../lib/stats.ts';
-import { ackedProxies, loadScopedMesh, sampleRss, stormNodes, type FanOut } from '../lib/storm-setup.ts';
+import { ackedProxies, loadScopedMesh, sampleRss, sharedDependency, stormNodes, type FanOut } from '../lib/storm-setup.ts';
 import { startBenchTrellis } from '../lib/trellis-instance.ts';
 
 const SERVICES = 1000;
 const CONNECT_TIMEOUT_MS = 180_000;
+const CHANGE_TIMEOUT_MS = 30_000;
+/** Unmeasured changes first: right after the storm both sides run the change path cold. */
+const WARM_UP_CHANGES = 5;
+/** Issue 5: event → every affected stream ACKed, p99 (ms), by P. */
+const PROPAGATION_P99_TARGETS = new Map([
+  [1000, 50],
+  [10_000, 600],
+]);
 /** Streams per HTTP/2 connection in the load generator. */
 export const STREAMS_PER_CONNECTION = 10;
 
@@ -36,6 +50,10 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
   ];
   const fleet = startLoadFleet({ processes: options.processes ?? processesFor(streams), core: options.loadCore });
   const metrics: Metric[] = [];
+  const changes = options.changes ?? (options.quick ? 5 : 20);
+  const dependency = sharedDependency(services);
+  let dumpBefore: ResourceDump = {};
+  let dumpAfter: ResourceDump = {};
   try {
     const trellis = await startBenchTrellis();
     try {
@@ -78,9 +96,68 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
         info('views (snapshots) on the server', status.views, 'count'),
         info('proxies fully ACKed (server status)', status.acked, 'count'),
       );
+      if (fanOut !== 'all') {
+        dumpBefore = await fleet.dump();
+        const changeProfile = options.profileDir === undefined ? undefined : await profileSection();
+        const run = await measureEndpointChanges(
+          fleet,
+          dependency.cluster,
+          changes,
+          CHANGE_TIMEOUT_MS,
+          (i) => trellis.register({ ...dependency.instance, weight: 10 + i }),
+          WARM_UP_CHANGES,
+        );
+        if (changeProfile && options.profileDir !== undefined) {
+          say(`profile: ${await changeProfile.stop(join(options.profileDir, `connect-storm-${streams}-k${fanOut}-endpoint-events.cpuprofile`))}`);
+        }
+        dumpAfter = await fleet.dump();
+        const all = summary(run.allAcked);
+        say(`endpoint event → all ${streams} streams ACKed: p50 ${all.p50.toFixed(1)} ms, p99 ${all.p99.toFixed(1)} ms`);
+        if (run.missing > 0) notes.push(`${run.missing} stream-changes never ACKed within ${CHANGE_TIMEOUT_MS} ms`);
+        const target = PROPAGATION_P99_TARGETS.get(streams);
+        metrics.push(
+          info('endpoint event → every affected stream ACKed, p50', all.p50, 'ms'),
+          target === undefined
+            ? info('endpoint event → every affected stream ACKed, p99', all.p99, 'ms')
+            : atMost('endpoint event → every affected stream ACKed, p99', all.p99, 'ms', target),
+          info('streams affected per event', run.perStream.length / changes, 'count'),
+        );
+      }
       await fleet.disconnect();
     } finally {
       await trellis.close();
+    }
+    if (fanOut !== 'all') {
+      // The floor: the same streams fed the same endpoint bytes by a server that only writes them.
+      const floor = await startFloorServer(dumpBefore);
+      try {
+        await fleet.connectWith(floor.address, 'sotw', nodes, CONNECT_TIMEOUT_MS, { streamsPerConnection: STREAMS_PER_CONNECTION });
+        const states = [endpointsOf(dumpAfter), endpointsOf(dumpBefore)];
+        const run = await measureEndpointChanges(
+          fleet,
+          dependency.cluster,
+          changes,
+          CHANGE_TIMEOUT_MS,
+          async (i) => void (await floor.push(states[i % 2] ?? [], CHANGE_TIMEOUT_MS)),
+          WARM_UP_CHANGES,
+        );
+        const floorAll = summary(run.allAcked);
+        say(`floor: p50 ${floorAll.p50.toFixed(1)} ms, p99 ${floorAll.p99.toFixed(1)} ms`);
+        if (run.missing > 0) notes.push(`floor: ${run.missing} stream-pushes never ACKed`);
+        const value = (name: string): number => metrics.find((m) => m.name === name)?.value ?? Number.NaN;
+        metrics.push(
+          info('floor: push → every stream ACKed, p50', floorAll.p50, 'ms'),
+          info('floor: push → every stream ACKed, p99', floorAll.p99, 'ms'),
+          atMost('endpoint event, Trellis / floor, p50', value('endpoint event → every affected stream ACKed, p50') / floorAll.p50, 'x', 1.5),
+          atMost('endpoint event, Trellis / floor, p99', value('endpoint event → every affected stream ACKed, p99') / floorAll.p99, 'x', 1.5),
+        );
+        await fleet.disconnect();
+      } finally {
+        await floor.close();
+      }
+      notes.push(
+        `then ${changes} endpoint weight changes (registration API) of a service every sidecar depends on, one at a time, each until every stream ACKed it, after ${WARM_UP_CHANGES} unmeasured ones; the floor gets the same streams and pushes the same EDS bytes`,
+      );
     }
     return {
       name: 'connect-storm',

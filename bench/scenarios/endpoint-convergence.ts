@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { outboundClusterName } from '../../src/model/names.ts';
 import { serviceKey } from '../../src/registry/types.ts';
 import type { ClientNode } from '../../src/xds/client/ads-client.ts';
+import { measureEndpointChanges } from '../lib/change-runs.ts';
 import { endpointsOf, startFloorServer } from '../lib/floor-server.ts';
-import { startLoadFleet, type LoadFleet } from '../lib/load-fleet.ts';
+import { startLoadFleet } from '../lib/load-fleet.ts';
 import { sidecarClientNode, type ResourceDump } from '../lib/load-protocol.ts';
 import { generateInstances, namespaceOf, serviceName } from '../lib/mesh-generator.ts';
 import { info, type Metric, type ScenarioResult } from '../lib/report.ts';
@@ -36,34 +37,6 @@ export function convergenceNodes(streams: number, services: number): ClientNode[
     const index = (Math.floor(i / STREAMS_PER_SERVICE) * stride) % services;
     return sidecarClientNode(i, serviceName(index), namespaceOf(index, NAMESPACES), ZONES[index % ZONES.length] ?? 'a');
   });
-}
-
-interface ChangeRun {
-  /** Per change: time until the last stream ACKed (ms). */
-  readonly allAcked: number[];
-  /** Per stream per change: time until that stream ACKed (ms). */
-  readonly perStream: number[];
-  readonly missing: number;
-}
-
-/** Arms every stream, applies one change, and collects the ACK times, `count` times. */
-async function measureChanges(fleet: LoadFleet, cluster: string, count: number, change: (i: number) => Promise<void>): Promise<ChangeRun> {
-  const allAcked: number[] = [];
-  const perStream: number[] = [];
-  let missing = 0;
-  for (let i = 0; i < count; i += 1) {
-    await fleet.arm(i, cluster, CHANGE_TIMEOUT_MS);
-    const startedAt = epochMs();
-    await change(i);
-    const result = await fleet.collect(i);
-    missing += result.missing;
-    const latencies = result.ackedAt.map((at) => at - startedAt);
-    perStream.push(...latencies);
-    allAcked.push(Math.max(0, ...latencies));
-    // Let trailing work (GC, socket flushes) settle so changes do not overlap.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { allAcked, perStream, missing };
 }
 
 function proxiesAllAcked(status: unknown): { proxies: number; acked: number; views: number } {
@@ -114,7 +87,7 @@ async function runMode(mode: 'sotw' | 'delta', services: number, streams: number
       const profile = options.profileDir === undefined ? undefined : await profileSection();
       const cpuBefore = process.cpuUsage();
       const loadBefore = await fleet.usage();
-      const run = await measureChanges(fleet, cluster, changes, (i) => trellis.register({ ...target, weight: 10 + i }));
+      const run = await measureEndpointChanges(fleet, cluster, changes, CHANGE_TIMEOUT_MS, (i) => trellis.register({ ...target, weight: 10 + i }));
       const serverCpu = cpuSeconds(cpuBefore, process.cpuUsage());
       if (profile && options.profileDir !== undefined) {
         say(`profile: ${await profile.stop(join(options.profileDir, `endpoint-convergence-${mode}-${services}x${streams}.cpuprofile`))}`);
@@ -153,7 +126,7 @@ async function runMode(mode: 'sotw' | 'delta', services: number, streams: number
       const states = [endpointsOf(dumpAfter), endpointsOf(dumpBefore)];
       const serverSide: number[] = [];
       const loadBefore = await fleet.usage();
-      const run = await measureChanges(fleet, cluster, changes, async (i) => {
+      const run = await measureEndpointChanges(fleet, cluster, changes, CHANGE_TIMEOUT_MS, async (i) => {
         const pushed = await floor.push(states[i % 2] ?? [], CHANGE_TIMEOUT_MS);
         serverSide.push(pushed.allAckedAt - pushed.startedAt);
       });

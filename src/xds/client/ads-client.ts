@@ -8,11 +8,12 @@
  * and its scopes name. (Like Envoy's scoped routes, the SRDS subscription stays once made.)
  */
 import type * as grpc from '@grpc/grpc-js';
-import { decodeMessage } from '../proto/codec.ts';
+import { decodeMessage, encodeMessage } from '../proto/codec.ts';
 import { splitAny } from '../server/proto-scan.ts';
 import { FULL_STATE_TYPES, messageNameOf, TypeUrl } from '../type-urls.ts';
 import { openAdsStream, type RawAdsStream, type StreamEnd } from './raw-stream.ts';
 import { edsNamesOf, listenerReferencesOf, scopeRouteNamesOf } from './references.ts';
+import { encodeDeltaRequest, encodeNames, encodeSotwRequest, type DeltaRequestFields, type RequestErrorDetail, type SotwRequestFields } from './request-wire.ts';
 import type { ReceivedResponse } from './response-decode.ts';
 
 /** The node the client announces; metadata is plain JSON (sent as a Struct). */
@@ -59,6 +60,11 @@ export interface AdsClientOptions {
   readonly deadlineMs?: number;
   /** Share one grpc-js client (connection) between ADS clients. */
   readonly grpcClient?: grpc.Client;
+  /**
+   * Opens each stream (first and after `reconnect`) instead of grpc-js, e.g. `openH2AdsStream`
+   * (h2-stream.ts) over a shared HTTP/2 session; `grpcClient` and `deadlineMs` are then unused.
+   */
+  readonly openStream?: (mode: 'sotw' | 'delta') => RawAdsStream;
 }
 
 /** A connected client. */
@@ -97,6 +103,8 @@ interface TypeState {
   announced: boolean;
   /** Delta: the subscription as told to the server on this stream; undefined = not yet. */
   told: { wildcard: boolean; names: Set<string> } | undefined;
+  /** SotW: the encoded resource_names for `names` and `wildcard` as they were (ACKs repeat them). */
+  namesWire: { names: Set<string>; wildcard: boolean; bytes: Uint8Array } | undefined;
 }
 
 // google.protobuf.Value: the bundle keeps protobufjs' camelCase names for well-known types.
@@ -136,19 +144,21 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
   const stateOf = (typeUrl: string): TypeState => {
     let state = states.get(typeUrl);
     if (!state) {
-      state = { wildcard: false, names: new Set(), held: new Map(), version: '', nonce: '', announced: false, told: undefined };
+      state = { wildcard: false, names: new Set(), held: new Map(), version: '', nonce: '', announced: false, told: undefined, namesWire: undefined };
       states.set(typeUrl, state);
     }
     return state;
   };
 
-  const send = (request: Record<string, unknown>): void => {
-    if (!nodeSent) {
-      nodeSent = true;
-      request = { ...request, node: nodeMessage(node) };
-    }
-    stream.send(request);
+  let encodedNode: Uint8Array | undefined;
+  /** The node goes with the first request of each stream (encoded once per client). */
+  const nodeOnce = (): Uint8Array | undefined => {
+    if (nodeSent) return undefined;
+    nodeSent = true;
+    encodedNode ??= encodeMessage('envoy.config.core.v3.Node', nodeMessage(node));
+    return encodedNode;
   };
+  const sendDelta = (fields: Omit<DeltaRequestFields, 'node'>): void => stream.sendBytes(encodeDeltaRequest({ ...fields, node: nodeOnce() }));
 
   const sotwNames = (typeUrl: string, state: TypeState): string[] => {
     if (!state.wildcard) return [...state.names];
@@ -156,18 +166,36 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     return state.names.size === 0 && FULL_STATE_TYPES.has(typeUrl) ? [] : ['*', ...state.names];
   };
 
+  /** The encoded names of a SotW request; `state.names` is replaced (never mutated) when it changes. */
+  const sotwNamesWire = (typeUrl: string, state: TypeState): Uint8Array => {
+    const cached = state.namesWire;
+    if (cached && cached.names === state.names && cached.wildcard === state.wildcard) return cached.bytes;
+    const bytes = encodeNames(3, sotwNames(typeUrl, state));
+    state.namesWire = { names: state.names, wildcard: state.wildcard, bytes };
+    return bytes;
+  };
+
   /** Sends what the server must learn about a type's subscription (delta: only the diff). */
-  const announce = (typeUrl: string, state: TypeState, extra: Record<string, unknown> = {}): void => {
+  const announce = (typeUrl: string, state: TypeState, errorDetail?: RequestErrorDetail): void => {
     state.announced = true;
     if (mode === 'sotw') {
-      send({ type_url: typeUrl, version_info: state.version, resource_names: sotwNames(typeUrl, state), response_nonce: state.nonce, ...extra });
+      const fields: SotwRequestFields = {
+        typeUrl,
+        versionInfo: state.version,
+        resourceNames: [],
+        resourceNamesWire: sotwNamesWire(typeUrl, state),
+        responseNonce: state.nonce,
+        errorDetail,
+        node: nodeOnce(),
+      };
+      stream.sendBytes(encodeSotwRequest(fields));
       return;
     }
     if (!state.told) {
       const subscribe = [...state.names];
       if (state.wildcard && (subscribe.length > 0 || !FULL_STATE_TYPES.has(typeUrl))) subscribe.unshift('*');
-      const initial = Object.fromEntries([...state.held.values()].map((r) => [r.name, r.version]));
-      send({ type_url: typeUrl, resource_names_subscribe: subscribe, initial_resource_versions: initial, ...extra });
+      const initialVersions = new Map([...state.held.values()].map((r) => [r.name, r.version]));
+      sendDelta({ typeUrl, subscribe, initialVersions, errorDetail });
       state.told = { wildcard: state.wildcard, names: new Set(state.names) };
       return;
     }
@@ -176,8 +204,8 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     const unsubscribe = [...told.names].filter((n) => !state.names.has(n));
     if (state.wildcard && !told.wildcard) subscribe.push('*');
     if (!state.wildcard && told.wildcard) unsubscribe.push('*');
-    if (subscribe.length === 0 && unsubscribe.length === 0 && Object.keys(extra).length === 0) return;
-    send({ type_url: typeUrl, resource_names_subscribe: subscribe, resource_names_unsubscribe: unsubscribe, response_nonce: state.nonce, ...extra });
+    if (subscribe.length === 0 && unsubscribe.length === 0 && errorDetail === undefined) return;
+    sendDelta({ typeUrl, subscribe, unsubscribe, responseNonce: state.nonce, errorDetail });
     state.told = { wildcard: state.wildcard, names: new Set(state.names) };
   };
 
@@ -210,10 +238,10 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
 
   const followReferences = (typeUrl: string, state: TypeState): void => {
     if (!follow) return;
-    const anys = [...state.held.values()].map((r) => r.any);
-    if (typeUrl === TypeUrl.Cluster) setSubscription(TypeUrl.ClusterLoadAssignment, edsNamesOf(anys));
+    const anys = (): Uint8Array[] => [...state.held.values()].map((r) => r.any);
+    if (typeUrl === TypeUrl.Cluster) setSubscription(TypeUrl.ClusterLoadAssignment, edsNamesOf(anys()));
     else if (typeUrl === TypeUrl.Listener) {
-      const refs = listenerReferencesOf(anys);
+      const refs = listenerReferencesOf(anys());
       listenerRds = refs.rds;
       if (refs.scopedRds && !stateOf(TypeUrl.ScopedRouteConfiguration).wildcard) setSubscription(TypeUrl.ScopedRouteConfiguration, '*');
       subscribeRoutes();
@@ -234,8 +262,7 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     state.version = version;
   };
 
-  const handle = async (response: ReceivedResponse, at: number): Promise<void> => {
-    if (options.applyDelayMs) await sleep(options.applyDelayMs);
+  const handle = (response: ReceivedResponse, at: number): void => {
     if (closed) return;
     const state = stateOf(response.typeUrl);
     const nack = options.nackPolicy?.(response.typeUrl, response);
@@ -253,24 +280,36 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     }
     if (nack === undefined) apply(response, state);
     state.nonce = response.nonce;
-    const errorDetail = nack === undefined ? {} : { error_detail: { code: 13, message: nack } };
+    const errorDetail = nack === undefined ? undefined : { code: 13, message: nack };
     if (mode === 'sotw') announce(response.typeUrl, state, errorDetail);
-    else send({ type_url: response.typeUrl, response_nonce: response.nonce, ...errorDetail });
+    else sendDelta({ typeUrl: response.typeUrl, responseNonce: response.nonce, errorDetail });
     if (nack === undefined) followReferences(response.typeUrl, state);
     notify();
   };
 
   const open = (): void => {
-    const current = openAdsStream(address, mode, {
-      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
-      ...(options.grpcClient ? { client: options.grpcClient } : {}),
-    });
+    const current =
+      options.openStream?.(mode) ??
+      openAdsStream(address, mode, {
+        // Responses are read through onResponse only (kept as `responses` records when asked).
+        retain: false,
+        ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+        ...(options.grpcClient ? { client: options.grpcClient } : {}),
+      });
     stream = current;
     nodeSent = false;
     lastEnd = undefined;
     current.onResponse((response, at) => {
       if (stream !== current) return;
-      queue = queue.then(() => handle(response, at)).catch(() => undefined);
+      const delay = options.applyDelayMs;
+      // In arrival order: at once, or each after the previous one's simulated processing.
+      if (!delay) {
+        try {
+          handle(response, at);
+        } catch {
+          // As a failed delayed handling: the response is dropped (not ACKed), the stream goes on.
+        }
+      } else queue = queue.then(() => sleep(delay).then(() => handle(response, at))).catch(() => undefined);
     });
     void current.ended.then((end) => {
       if (stream === current) lastEnd = end;

@@ -21,6 +21,8 @@ export interface RawStreamOptions {
   readonly read?: boolean;
   /** Share a grpc-js client (one connection for many streams); else each stream has its own. */
   readonly client?: grpc.Client;
+  /** Keep every response for `next()` and `received` (default true); false when only `onResponse` listeners read them. */
+  readonly retain?: boolean;
 }
 
 /** One open ADS stream. */
@@ -88,10 +90,11 @@ export function openAdsStream(address: string, mode: 'sotw' | 'delta', options: 
     // Reported through 'status'; this listener keeps the error from being thrown.
   });
   if (options.read !== false) {
+    const retain = options.retain !== false;
     call.on('data', (bytes: Buffer) => {
       const at = performance.now();
       const response = decode(bytes);
-      received.push({ response, at });
+      if (retain) received.push({ response, at });
       for (const listener of listeners) listener(response, at);
       wake?.();
     });

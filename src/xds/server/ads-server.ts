@@ -11,6 +11,7 @@ import { rateLimited } from '../../util/rate-limit.ts';
 import { warmRequestDecoding, type DeltaRequest, type SotwRequest } from './requests.ts';
 import { encodeControlPlane } from './response-wire.ts';
 import { createSotwEngine } from './sotw-engine.ts';
+import { createPushPacer } from './push-pacer.ts';
 import { createSession, type Session } from './stream-session.ts';
 import type { Outbox, ProxyStatus, StreamInfo } from './stream-types.ts';
 
@@ -45,6 +46,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const controlPlane = options.controlPlaneId ? encodeControlPlane(options.controlPlaneId) : undefined;
   let nextStreamId = 0;
   const nackLog = rateLimited(NACK_LOG_WINDOW_MS);
+  const pacer = createPushPacer();
 
   const grpcServer = createGrpcServer({
     openAds(protocol, transport) {
@@ -57,6 +59,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
         transport,
         source: options.source,
         log,
+        schedulePush: pacer.schedule,
         ...(options.onStreamOpen ? { onOpen: options.onStreamOpen } : {}),
         ...(options.onStreamClose ? { onClose: options.onStreamClose } : {}),
       };

@@ -4,7 +4,7 @@
  */
 import type { NodeInfo } from '../cache/types.ts';
 import { messageType } from '../proto/codec.ts';
-import { scanFields, utf8 } from './proto-scan.ts';
+import { FieldCursor } from './proto-scan.ts';
 
 /** `google.rpc.Status` as carried by a NACK. */
 export interface ErrorDetail {
@@ -24,6 +24,12 @@ export interface SotwRequest {
   readonly versionInfo: string;
   readonly node: RequestNode | undefined;
   readonly resourceNames: readonly string[];
+  /**
+   * The encoded resource_names fields when they are contiguous in the message (empty when there
+   * are none), else undefined. Equal bytes mean equal lists, so a stream can tell an ACK that
+   * repeats its subscription without decoding it (a SotW ACK repeats every name).
+   */
+  readonly namesWire?: Uint8Array | undefined;
   readonly typeUrl: string;
   readonly responseNonce: string;
   readonly errorDetail: ErrorDetail | undefined;
@@ -110,15 +116,17 @@ class WireError extends Error {
   readonly kind = 'wire';
 }
 
-const text = (v: number | Uint8Array, field: string): string => {
-  if (typeof v === 'number') throw new WireError(`${field} is not length-delimited`);
-  return utf8(v);
-};
+/** The current field's text; throws a WireError naming `field` when it is not length-delimited. */
+function text(cursor: FieldCursor, field: string): string {
+  if (!cursor.isLen) throw new WireError(`${field} is not length-delimited`);
+  return cursor.text();
+}
 
-const message = (v: number | Uint8Array, field: string): Uint8Array => {
-  if (typeof v === 'number') throw new WireError(`${field} is not length-delimited`);
-  return v;
-};
+/** The current field's bytes (a view); throws a WireError naming `field` when it is not length-delimited. */
+function message(cursor: FieldCursor, field: string): Uint8Array {
+  if (!cursor.isLen) throw new WireError(`${field} is not length-delimited`);
+  return cursor.view();
+}
 
 /** The node sub-message, decoded fully (it is sent once per stream, and CSDS echoes it). */
 function decodeNode(bytes: Uint8Array): RequestNode | undefined {
@@ -130,10 +138,11 @@ function decodeNode(bytes: Uint8Array): RequestNode | undefined {
 function decodeStatus(bytes: Uint8Array): ErrorDetail {
   let code = 0;
   let detail = '';
-  scanFields(bytes, (field, v) => {
-    if (field === 1 && typeof v === 'number') code = v | 0;
-    else if (field === 2) detail = text(v, 'error_detail.message');
-  });
+  const cursor = new FieldCursor(bytes);
+  while (cursor.next()) {
+    if (cursor.field === 1 && !cursor.isLen) code = cursor.value | 0;
+    else if (cursor.field === 2) detail = text(cursor, 'error_detail.message');
+  }
   return { code, message: detail };
 }
 
@@ -150,36 +159,65 @@ function guardedDecode<T>(typeName: string, decode: () => T): T | MalformedReque
   }
 }
 
+/** A decoded DiscoveryRequest whose resource names are decoded only when first read. */
+class LazySotwRequest implements SotwRequest {
+  readonly kind = 'sotw';
+  private names: string[] | undefined;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    readonly versionInfo: string,
+    readonly node: RequestNode | undefined,
+    readonly namesWire: Uint8Array | undefined,
+    readonly typeUrl: string,
+    readonly responseNonce: string,
+    readonly errorDetail: ErrorDetail | undefined,
+  ) {}
+
+  get resourceNames(): readonly string[] {
+    if (this.names === undefined) {
+      const names: string[] = [];
+      const cursor = new FieldCursor(this.bytes);
+      // Already walked once: every field 3 is known to be length-delimited.
+      while (cursor.next()) if (cursor.field === 3) names.push(cursor.text());
+      this.names = names;
+    }
+    return this.names;
+  }
+}
+
 /**
  * Decodes a DiscoveryRequest (version_info=1, node=2, resource_names=3, type_url=4,
- * response_nonce=5, error_detail=6); never throws.
+ * response_nonce=5, error_detail=6); never throws. Resource names are checked here but decoded
+ * on first use (see `namesWire`).
  */
 export function decodeSotwRequest(bytes: Uint8Array): SotwRequest | MalformedRequest {
   return guardedDecode('envoy.service.discovery.v3.DiscoveryRequest', () => {
     let versionInfo = '';
     let nodeBytes: Uint8Array | undefined;
-    const resourceNames: string[] = [];
     let typeUrl = '';
     let responseNonce = '';
     let errorDetail: ErrorDetail | undefined;
-    scanFields(bytes, (field, v) => {
-      if (field === 1) versionInfo = text(v, 'version_info');
-      else if (field === 2) nodeBytes = message(v, 'node');
-      else if (field === 3) resourceNames.push(text(v, 'resource_names'));
-      else if (field === 4) typeUrl = text(v, 'type_url');
-      else if (field === 5) responseNonce = text(v, 'response_nonce');
-      else if (field === 6) errorDetail = decodeStatus(message(v, 'error_detail'));
-    });
-    const request: SotwRequest = {
-      kind: 'sotw',
-      versionInfo,
-      node: nodeBytes ? decodeNode(nodeBytes) : undefined,
-      resourceNames,
-      typeUrl,
-      responseNonce,
-      errorDetail,
-    };
-    return request;
+    // The span of the resource_names fields, and whether another field interrupts it.
+    let namesFrom = -1;
+    let namesTo = -1;
+    let contiguous = true;
+    const cursor = new FieldCursor(bytes);
+    while (cursor.next()) {
+      const field = cursor.field;
+      if (field === 3) {
+        if (!cursor.isLen) throw new WireError('resource_names is not length-delimited');
+        if (namesFrom < 0) namesFrom = cursor.start;
+        else if (namesTo !== cursor.start) contiguous = false;
+        namesTo = cursor.to;
+      } else if (field === 1) versionInfo = text(cursor, 'version_info');
+      else if (field === 2) nodeBytes = message(cursor, 'node');
+      else if (field === 4) typeUrl = text(cursor, 'type_url');
+      else if (field === 5) responseNonce = text(cursor, 'response_nonce');
+      else if (field === 6) errorDetail = decodeStatus(message(cursor, 'error_detail'));
+    }
+    const namesWire = !contiguous ? undefined : namesFrom < 0 ? bytes.subarray(0, 0) : bytes.subarray(namesFrom, namesTo);
+    return new LazySotwRequest(bytes, versionInfo, nodeBytes ? decodeNode(nodeBytes) : undefined, namesWire, typeUrl, responseNonce, errorDetail);
   });
 }
 
@@ -187,10 +225,11 @@ export function decodeSotwRequest(bytes: Uint8Array): SotwRequest | MalformedReq
 function mapEntry(bytes: Uint8Array): [string, string] {
   let key = '';
   let value = '';
-  scanFields(bytes, (field, v) => {
-    if (field === 1) key = text(v, 'initial_resource_versions key');
-    else if (field === 2) value = text(v, 'initial_resource_versions value');
-  });
+  const cursor = new FieldCursor(bytes);
+  while (cursor.next()) {
+    if (cursor.field === 1) key = text(cursor, 'initial_resource_versions key');
+    else if (cursor.field === 2) value = text(cursor, 'initial_resource_versions value');
+  }
   return [key, value];
 }
 
@@ -208,15 +247,17 @@ export function decodeDeltaRequest(bytes: Uint8Array): DeltaRequest | MalformedR
     const initialVersions = new Map<string, string>();
     let responseNonce = '';
     let errorDetail: ErrorDetail | undefined;
-    scanFields(bytes, (field, v) => {
-      if (field === 1) nodeBytes = message(v, 'node');
-      else if (field === 2) typeUrl = text(v, 'type_url');
-      else if (field === 3) subscribe.push(text(v, 'resource_names_subscribe'));
-      else if (field === 4) unsubscribe.push(text(v, 'resource_names_unsubscribe'));
-      else if (field === 5) initialVersions.set(...mapEntry(message(v, 'initial_resource_versions')));
-      else if (field === 6) responseNonce = text(v, 'response_nonce');
-      else if (field === 7) errorDetail = decodeStatus(message(v, 'error_detail'));
-    });
+    const cursor = new FieldCursor(bytes);
+    while (cursor.next()) {
+      const field = cursor.field;
+      if (field === 1) nodeBytes = message(cursor, 'node');
+      else if (field === 2) typeUrl = text(cursor, 'type_url');
+      else if (field === 3) subscribe.push(text(cursor, 'resource_names_subscribe'));
+      else if (field === 4) unsubscribe.push(text(cursor, 'resource_names_unsubscribe'));
+      else if (field === 5) initialVersions.set(...mapEntry(message(cursor, 'initial_resource_versions')));
+      else if (field === 6) responseNonce = text(cursor, 'response_nonce');
+      else if (field === 7) errorDetail = decodeStatus(message(cursor, 'error_detail'));
+    }
     const request: DeltaRequest = {
       kind: 'delta',
       node: nodeBytes ? decodeNode(nodeBytes) : undefined,

@@ -23,6 +23,8 @@ interface SotwTypeState {
   key: string;
   /** resource_names exactly as last received: an ACK repeating them skips re-sorting. */
   rawNames: readonly string[];
+  /** The encoded names of the last request (SotwRequest.namesWire), when they were contiguous. */
+  rawNamesWire: Uint8Array | undefined;
   /** The client's version_info on its first request (reconnect): adopted if it is current. */
   initialVersion: string;
   sent: { prepared: PreparedSotw; nonce: string } | undefined;
@@ -108,6 +110,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
         names: explicit,
         key: '',
         rawNames: request.resourceNames,
+        rawNamesWire: request.namesWire === undefined ? undefined : Buffer.from(request.namesWire),
         initialVersion: request.versionInfo,
         sent: undefined,
         inFlight: false,
@@ -132,7 +135,10 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
         state.acked = state.sent.prepared;
       }
     }
-    // Most requests are ACKs repeating the last list: nothing to normalize or compare.
+    // Most requests are ACKs repeating the last list: nothing to decode, normalize or compare.
+    if (request.namesWire !== undefined && state.rawNamesWire !== undefined && Buffer.compare(request.namesWire, state.rawNamesWire) === 0) return;
+    // A copy: the request's bytes may be a view of a much larger transport buffer.
+    state.rawNamesWire = request.namesWire === undefined ? undefined : Buffer.from(request.namesWire);
     if (sameList(state.rawNames, request.resourceNames)) return;
     state.rawNames = request.resourceNames;
     const { explicit, star } = normalize();

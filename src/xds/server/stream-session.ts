@@ -27,6 +27,8 @@ export interface SessionOptions<Req> {
   readonly createEngine: (outbox: Outbox) => StreamEngine<Req>;
   readonly onOpen?: (info: StreamInfo) => void;
   readonly onClose?: (info: StreamInfo) => void;
+  /** Runs the pump after a snapshot change, paced with other streams' (push-pacer.ts); default: at once. */
+  readonly schedulePush?: (push: () => void) => void;
 }
 
 /** A live stream as the server tracks it. */
@@ -85,13 +87,26 @@ export function createSession<Req extends SotwRequest | DeltaRequest>(options: S
     }
   };
 
+  // One queued push per stream at a time: further snapshots before it runs are in the engine already.
+  let pushQueued = false;
+  const push = (): void => {
+    pushQueued = false;
+    if (!ended) guarded('pushing a snapshot', () => engine.pump());
+  };
+
   const onSnapshot = (snapshot: Snapshot): void => {
     if (ended) return;
-    guarded('pushing a snapshot', () => {
+    guarded('taking a snapshot', () => {
       snapshotVersion = snapshot.version;
       engine.onSnapshot(snapshot);
-      engine.pump();
     });
+    if (ended || pushQueued) return;
+    if (!options.schedulePush) {
+      push();
+      return;
+    }
+    pushQueued = true;
+    options.schedulePush(push);
   };
 
   const identify = (announced: RequestNode): void => {

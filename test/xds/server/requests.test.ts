@@ -107,3 +107,38 @@ describe('decodeDeltaRequest (field scan)', () => {
     expect(decodeDeltaRequest(Uint8Array.from([0x0a, 0x02, 0xff, 0xff])).kind).toBe('malformed');
   });
 });
+
+describe('resource names on the wire (namesWire)', () => {
+  const names = ['outbound|8080||a.ns', 'outbound|8080||b.ns', 'ünïcode'];
+
+  it('spans exactly the resource_names fields, equal bytes for equal lists, names decoded on first read', () => {
+    const first = sotw({ version_info: '1', resource_names: names, type_url: CDS, response_nonce: '1' });
+    const again = sotw({ version_info: '2', resource_names: names, type_url: CDS, response_nonce: '2' });
+    const other = sotw({ version_info: '2', resource_names: [...names.slice(0, 2), 'c'], type_url: CDS, response_nonce: '3' });
+    expect(first.namesWire).toBeDefined();
+    expect(Buffer.compare(first.namesWire ?? Buffer.alloc(0), again.namesWire ?? Buffer.alloc(1))).toBe(0);
+    expect(Buffer.compare(first.namesWire ?? Buffer.alloc(0), other.namesWire ?? Buffer.alloc(0))).not.toBe(0);
+    // The span re-encodes exactly the names.
+    expect(Buffer.from(first.namesWire ?? []).equals(Buffer.from(encodeMessage(SOTW, { resource_names: names })))).toBe(true);
+    expect(first.resourceNames).toEqual(names);
+    expect(other.resourceNames).toEqual([...names.slice(0, 2), 'c']);
+    expect(sotw({ type_url: CDS }).namesWire?.length).toBe(0);
+  });
+
+  it('is undefined when another field interrupts the names (they are then compared decoded)', () => {
+    const head = encodeMessage(SOTW, { resource_names: ['a'] });
+    const middle = encodeMessage(SOTW, { type_url: CDS });
+    const tail = encodeMessage(SOTW, { resource_names: ['b'] });
+    const decoded = decodeSotwRequest(Buffer.concat([head, middle, tail]));
+    if (decoded.kind !== 'sotw') throw new Error('expected a sotw request');
+    expect(decoded.namesWire).toBeUndefined();
+    expect(decoded.resourceNames).toEqual(['a', 'b']);
+    expect(decoded.typeUrl).toBe(CDS);
+  });
+
+  it('still refuses a resource_names field that is not length-delimited', () => {
+    // Field 3 as a varint.
+    const decoded = decodeSotwRequest(Buffer.from([0x18, 0x01]));
+    expect(decoded.kind).toBe('malformed');
+  });
+});

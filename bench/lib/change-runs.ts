@@ -1,0 +1,51 @@
+/**
+ * Measuring one change at a time until every stream holding it ACKed it: the loop the endpoint
+ * convergence figures share (Trellis through its API, and the floor server pushing bytes).
+ */
+import type { LoadFleet } from './load-fleet.ts';
+import { epochMs } from './stats.ts';
+
+export interface ChangeRun {
+  /** Per change: time until the last stream ACKed (ms). */
+  readonly allAcked: number[];
+  /** Per stream per change: time until that stream ACKed (ms). */
+  readonly perStream: number[];
+  /** Stream-changes never ACKed within the timeout. */
+  readonly missing: number;
+}
+
+/**
+ * `warmUp + count` times: arms every stream on `cluster`'s endpoints, applies `change(i)`, and
+ * collects the time each stream ACKed a new copy; the first `warmUp` changes are not recorded
+ * (the first changes after a storm of connections run cold code on both sides). Changes never
+ * overlap (a short pause between them lets trailing work, GC and socket flushes, settle).
+ */
+export async function measureEndpointChanges(
+  fleet: LoadFleet,
+  cluster: string,
+  count: number,
+  timeoutMs: number,
+  change: (i: number) => Promise<void>,
+  warmUp = 0,
+): Promise<ChangeRun> {
+  const allAcked: number[] = [];
+  const perStream: number[] = [];
+  let missing = 0;
+  for (let i = 0; i < warmUp + count; i += 1) {
+    await fleet.arm(i, cluster, timeoutMs);
+    const startedAt = epochMs();
+    await change(i);
+    const result = await fleet.collect(i);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (i < warmUp) continue;
+    missing += result.missing;
+    let last = 0;
+    for (const at of result.ackedAt) {
+      const latency = at - startedAt;
+      perStream.push(latency);
+      if (latency > last) last = latency;
+    }
+    allAcked.push(last);
+  }
+  return { allAcked, perStream, missing };
+}

@@ -1,0 +1,246 @@
+/**
+ * A raw ADS stream spoken directly over node:http2: gRPC's wire protocol (POST, `application/grpc`,
+ * 5-byte length-prefixed messages, status in trailers) without grpc-js's per-call machinery
+ * (channel, load balancer, filters, interceptors). The load generator holds thousands of streams
+ * on one core; with grpc-js the client, not the server, set the pace of every figure. Behaves as
+ * `openAdsStream` (raw-stream.ts) does, so the ADS client runs on either.
+ */
+import * as http2 from 'node:http2';
+import type { RawAdsStream, StreamEnd } from './raw-stream.ts';
+import { decodeDeltaResponse, decodeSotwResponse, type ReceivedResponse } from './response-decode.ts';
+import { encodeMessage } from '../proto/codec.ts';
+
+const MiB = 1024 * 1024;
+const GRPC_STATUS_UNAVAILABLE = 14;
+const GRPC_STATUS_INTERNAL = 13;
+const GRPC_STATUS_CANCELLED = 1;
+
+/**
+ * An HTTP/2 connection for ADS streams. Windows are large so full-state responses of megabytes
+ * are not throttled by flow control; close it with `session.close()`.
+ */
+export function connectH2(address: string): http2.ClientHttp2Session {
+  const session = http2.connect(`http://${address}`, {
+    settings: { initialWindowSize: 16 * MiB, enablePush: false },
+    maxSessionMemory: 256,
+  });
+  session.once('connect', () => session.setLocalWindowSize(64 * MiB));
+  // Errors end the session's streams, which report them as their status.
+  session.on('error', () => undefined);
+  return session;
+}
+
+/**
+ * Splits a gRPC response body into messages. Complete messages inside one chunk are views of it
+ * (no copy); a message spread over chunks is joined once, when its last byte arrives.
+ */
+export function grpcMessageReader(onMessage: (message: Buffer) => void): (chunk: Buffer) => void {
+  let chunks: Buffer[] = [];
+  let buffered = 0;
+  /** Bytes needed before the next message can be cut: its prefix, then prefix + body. */
+  let need = 5;
+  return (chunk) => {
+    if (chunks.length > 0) {
+      chunks.push(chunk);
+      buffered += chunk.length;
+      if (buffered < need) return;
+      chunk = Buffer.concat(chunks, buffered);
+      chunks = [];
+      buffered = 0;
+    }
+    let pos = 0;
+    for (;;) {
+      const left = chunk.length - pos;
+      if (left < 5) {
+        need = 5;
+        break;
+      }
+      if (chunk[pos] !== 0) throw new Error('compressed gRPC message (none was asked for)');
+      const length = chunk.readUInt32BE(pos + 1);
+      if (left < 5 + length) {
+        need = 5 + length;
+        break;
+      }
+      onMessage(chunk.subarray(pos + 5, pos + 5 + length));
+      pos += 5 + length;
+    }
+    if (pos < chunk.length) {
+      const rest = chunk.subarray(pos);
+      chunks.push(rest);
+      buffered = rest.length;
+    }
+  };
+}
+
+/** The gRPC frame of one message: flag 0 (not compressed), big-endian length, the bytes. */
+function frame(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + bytes.length);
+  out[0] = 0;
+  out.writeUInt32BE(bytes.length, 1);
+  out.set(bytes, 5);
+  return out;
+}
+
+/** `grpc-timeout` header: at most 8 digits, in milliseconds when they fit, else seconds. */
+function grpcTimeout(ms: number): string {
+  const whole = Math.max(1, Math.ceil(ms));
+  return whole <= 99_999_999 ? `${whole}m` : `${Math.min(99_999_999, Math.ceil(whole / 1000))}S`;
+}
+
+/** Options of `openH2AdsStream`. */
+export interface H2StreamOptions {
+  readonly deadlineMs?: number;
+  /** False: never read responses (a stuck client); they stay in transport buffers. */
+  readonly read?: boolean;
+  /** A shared connection (`connectH2`); else the stream opens and closes its own. */
+  readonly session?: http2.ClientHttp2Session;
+  /** Keep every response for `next()` and `received` (default true); false when only `onResponse` listeners read them. */
+  readonly retain?: boolean;
+}
+
+/** Opens a SotW or delta ADS stream to `address` (host:port) over plain HTTP/2. */
+export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options: H2StreamOptions = {}): RawAdsStream {
+  const ownSession = options.session === undefined;
+  const session = options.session ?? connectH2(address);
+  const method = mode === 'sotw' ? 'StreamAggregatedResources' : 'DeltaAggregatedResources';
+  const decode = mode === 'sotw' ? decodeSotwResponse : decodeDeltaResponse;
+  const requestType = mode === 'sotw' ? 'envoy.service.discovery.v3.DiscoveryRequest' : 'envoy.service.discovery.v3.DeltaDiscoveryRequest';
+  const received: { response: ReceivedResponse; at: number }[] = [];
+  const listeners: ((response: ReceivedResponse, at: number) => void)[] = [];
+  let taken = 0;
+  let wake: (() => void) | undefined;
+  let endStatus: StreamEnd | undefined;
+  let status: StreamEnd | undefined;
+  let resolveEnded: (end: StreamEnd) => void = () => undefined;
+  const ended = new Promise<StreamEnd>((resolve) => {
+    resolveEnded = resolve;
+  });
+
+  const finish = (end: StreamEnd): void => {
+    if (endStatus) return;
+    endStatus = end;
+    if (ownSession) session.close();
+    resolveEnded(end);
+    wake?.();
+  };
+
+  let request: http2.ClientHttp2Stream;
+  try {
+    request = session.request(
+      {
+        ':method': 'POST',
+        ':path': `/envoy.service.discovery.v3.AggregatedDiscoveryService/${method}`,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        'grpc-timeout': grpcTimeout(options.deadlineMs ?? 600_000),
+      },
+      { endStream: false },
+    );
+  } catch (error) {
+    // A session that already failed or closed: the stream ends at once, as grpc-js reports it.
+    const end = { code: GRPC_STATUS_UNAVAILABLE, details: (error as Error).message };
+    finish(end);
+    return closedStream(mode, end, ended);
+  }
+  // The status comes in the trailers (or in the response headers of a trailers-only reply). It ends
+  // the call: our half of the stream is never ended by us, so 'close' alone would not come.
+  const readStatus = (headers: http2.IncomingHttpHeaders): void => {
+    const code = headers['grpc-status'];
+    if (code === undefined) return;
+    const message = headers['grpc-message'];
+    status = { code: Number(code), details: typeof message === 'string' ? decodeURIComponent(message) : '' };
+    finish(status);
+    if (!request.closed) request.close(http2.constants.NGHTTP2_NO_ERROR);
+  };
+  request.on('response', readStatus);
+  request.on('trailers', readStatus);
+  request.on('error', (error: Error) => {
+    status ??= { code: GRPC_STATUS_UNAVAILABLE, details: error.message };
+  });
+  request.on('close', () => {
+    const cancelled = request.rstCode === http2.constants.NGHTTP2_CANCEL;
+    finish(status ?? (cancelled ? { code: GRPC_STATUS_CANCELLED, details: 'Cancelled on client' } : { code: GRPC_STATUS_UNAVAILABLE, details: 'stream closed without a status' }));
+  });
+  if (options.read !== false) {
+    const retain = options.retain !== false;
+    const read = grpcMessageReader((bytes) => {
+      const at = performance.now();
+      const response = decode(bytes);
+      if (retain) received.push({ response, at });
+      for (const listener of listeners) listener(response, at);
+      wake?.();
+    });
+    request.on('data', (chunk: Buffer) => {
+      try {
+        read(chunk);
+      } catch (error) {
+        status = { code: GRPC_STATUS_INTERNAL, details: `bad response: ${(error as Error).message}` };
+        request.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    });
+  }
+
+  const waitForNews = (timeoutMs: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        wake = undefined;
+        resolve(false);
+      }, timeoutMs);
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve(true);
+      };
+    });
+
+  const write = (bytes: Uint8Array): void => {
+    if (!endStatus && !request.closed) request.write(frame(bytes));
+  };
+
+  return {
+    mode,
+    send: (message) => write(encodeMessage(requestType, message)),
+    sendBytes: write,
+    received,
+    async next(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (taken >= received.length) {
+        if (endStatus) throw new Error(`stream ended (${endStatus.code} ${endStatus.details}) before a response`);
+        const left = deadline - Date.now();
+        if (left <= 0 || !(await waitForNews(left))) throw new Error(`no response within ${timeoutMs} ms`);
+      }
+      const entry = received[taken];
+      taken += 1;
+      if (!entry) throw new Error('response queue out of sync');
+      return entry.response;
+    },
+    async quiet(ms) {
+      const start = received.length;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return received.slice(start).map((entry) => entry.response);
+    },
+    onResponse: (listener) => void listeners.push(listener),
+    ended,
+    close() {
+      if (!request.closed) request.close(http2.constants.NGHTTP2_CANCEL);
+    },
+  };
+}
+
+/** A stream that could not be opened: sends nothing, receives nothing, ended with `end`. */
+function closedStream(mode: 'sotw' | 'delta', end: StreamEnd, ended: Promise<StreamEnd>): RawAdsStream {
+  return {
+    mode,
+    send: () => undefined,
+    sendBytes: () => undefined,
+    received: [],
+    next: () => Promise.reject(new Error(`stream ended (${end.code} ${end.details}) before a response`)),
+    quiet: async (ms) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return [];
+    },
+    onResponse: () => undefined,
+    ended,
+    close: () => undefined,
+  };
+}
