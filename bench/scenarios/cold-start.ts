@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { putInstance, putService } from '../../src/registry/persistence.ts';
 import { openLevelStore } from '../../src/store/level-store.ts';
 import { connect } from '../../src/xds/client/ads-client.ts';
+import { openH2AdsStream } from '../../src/xds/client/h2-stream.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
 import { generateRegistrySnapshot, namespaceOf, serviceName } from '../lib/mesh-generator.ts';
 import { atMost, info, type ScenarioResult } from '../lib/report.ts';
@@ -145,12 +146,18 @@ interface Run {
 /** One measured start: listening, first full snapshot for an all-seeing sidecar, idle RSS. */
 async function measuredStart(dataDir: string, services: number, serverMask: string | undefined): Promise<Run> {
   const started = await startServe(dataDir, serverMask);
-  const client = connect(started.xdsAddress, sidecarNode(serviceName(0), namespaceOf(0, 10)), 'sotw', { recordResponses: false, deadlineMs: 60_000 });
+  const address = started.xdsAddress;
+  // gRPC over plain HTTP/2, as the load generator's streams (bench/README.md: how it runs).
+  const client = connect(address, sidecarNode(serviceName(0), namespaceOf(0, 10)), 'sotw', {
+    recordResponses: false,
+    openStream: (mode) => openH2AdsStream(address, mode, { deadlineMs: 60_000, retain: false }),
+  });
   try {
     await client.waitFor(
       (c) => c.resources(TypeUrl.Cluster).size >= services && c.resources(TypeUrl.ClusterLoadAssignment).size >= services && c.resources(TypeUrl.Listener).size > 0,
       60_000,
-      2,
+      // Re-checked after every response (the predicate reads only the client): no timer.
+      0,
     );
     const snapshotMs = performance.now() - started.spawnedAt;
     const readyMs = await started.ready;

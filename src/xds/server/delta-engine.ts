@@ -253,6 +253,21 @@ export function createDeltaEngine(options: DeltaEngineOptions): StreamEngine<Del
     },
   });
 
+  // The steps in PUSH_ORDER, rebuilt only when a type is added: pump runs on every request and push.
+  let steps: PumpStep<DeltaPlan>[] = [];
+  let stepsFor = 0;
+  const orderedSteps = (): readonly PumpStep<DeltaPlan>[] => {
+    if (stepsFor !== states.size) {
+      steps = [];
+      for (const typeUrl of PUSH_ORDER) {
+        const state = states.get(typeUrl);
+        if (state) steps.push(stepFor(state));
+      }
+      stepsFor = states.size;
+    }
+    return steps;
+  };
+
   return {
     onRequest,
     onSnapshot(next) {
@@ -265,12 +280,7 @@ export function createDeltaEngine(options: DeltaEngineOptions): StreamEngine<Del
       }
     },
     pump() {
-      const steps: PumpStep<DeltaPlan>[] = [];
-      for (const typeUrl of PUSH_ORDER) {
-        const state = states.get(typeUrl);
-        if (state) steps.push(stepFor(state));
-      }
-      pumpInOrder(outbox, steps);
+      pumpInOrder(outbox, orderedSteps());
     },
     types() {
       const out: Partial<Record<TypeShortName, TypeStatus>> = {};

@@ -214,6 +214,21 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
     },
   });
 
+  // The steps in PUSH_ORDER, rebuilt only when a type is added: pump runs on every request and push.
+  let steps: PumpStep<PreparedSotw>[] = [];
+  let stepsFor = 0;
+  const orderedSteps = (): readonly PumpStep<PreparedSotw>[] => {
+    if (stepsFor !== states.size) {
+      steps = [];
+      for (const typeUrl of PUSH_ORDER) {
+        const state = states.get(typeUrl);
+        if (state) steps.push(stepFor(state));
+      }
+      stepsFor = states.size;
+    }
+    return steps;
+  };
+
   return {
     onRequest,
     onSnapshot(next) {
@@ -226,12 +241,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
       }
     },
     pump() {
-      const steps: PumpStep<PreparedSotw>[] = [];
-      for (const typeUrl of PUSH_ORDER) {
-        const state = states.get(typeUrl);
-        if (state) steps.push(stepFor(state));
-      }
-      pumpInOrder(outbox, steps);
+      pumpInOrder(outbox, orderedSteps());
     },
     types() {
       const out: Partial<Record<TypeShortName, TypeStatus>> = {};
