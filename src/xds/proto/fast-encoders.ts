@@ -8,9 +8,9 @@
  * unknown enum name), and the caller falls back to protobufjs. Byte equality with protobufjs is
  * tested over builder output.
  */
-import protobuf from 'protobufjs';
+import { FastWriter, writeWith } from './fast-writer.ts';
 
-type Writer = protobuf.Writer;
+type Writer = FastWriter;
 type Plain = Record<string, unknown>;
 
 /** Thrown inside an encoder to abandon the fast path; never escapes `fastEncode`. */
@@ -240,12 +240,10 @@ const ENCODERS: Readonly<Record<string, (w: Writer, value: unknown) => void>> = 
 export function fastEncode(fullName: string, value: object): Uint8Array | undefined {
   const encoder = ENCODERS[fullName];
   if (!encoder) return undefined;
-  const w = protobuf.Writer.create();
   try {
-    encoder(w, value);
+    return writeWith((w) => encoder(w, value));
   } catch (error) {
     if (error === UNKNOWN_SHAPE) return undefined;
     throw error;
   }
-  return w.finish();
 }
