@@ -54,7 +54,8 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
   const streams = new Set<FloorStream>();
   let nonceCounter = 0;
   let pushCounter = 0;
-  let onAck: (() => void) | undefined;
+  /** Called once per stream whose latest response of `typeUrl` is ACKed (the push in progress counts them). */
+  let onAck: ((typeUrl: string) => void) | undefined;
   /** Last pushed state per non-EDS type (pushType). */
   const typeState = new Map<string, Map<string, EncodedResource>>();
   let current = new Map((initial[TypeUrl.ClusterLoadAssignment]?.items ?? []).map((e) => [e.name, e] as const));
@@ -107,7 +108,7 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
     }
     if (request.responseNonce === sent.nonce && !sent.acked) {
       sent.acked = true;
-      onAck?.();
+      onAck?.(request.typeUrl);
     }
   };
 
@@ -120,58 +121,58 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
     csds: () => new Uint8Array(0),
   });
   const port = await server.listen('127.0.0.1', 0);
+
+  /**
+   * Pushes to `targets` and resolves when each has ACKed it. ACKs are counted down (one per
+   * stream), so the floor's own bookkeeping stays O(1) per ACK at any P.
+   */
+  const pushAndWait = (
+    targets: readonly FloorStream[],
+    typeUrl: TypeUrl,
+    all: readonly EncodedResource[],
+    changed: readonly EncodedResource[],
+    timeoutMs: number,
+  ): Promise<{ startedAt: number; allAckedAt: number; streams: number }> => {
+    pushCounter += 1;
+    const version = `floor-${pushCounter}`;
+    return new Promise((resolve, reject) => {
+      const startedAt = epochMs();
+      let pending = targets.length;
+      const timer = setTimeout(() => {
+        onAck = undefined;
+        reject(new Error(`floor push: ${pending} of ${targets.length} streams did not ACK within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        onAck = undefined;
+        resolve({ startedAt, allAckedAt: epochMs(), streams: targets.length });
+      };
+      onAck = (acked) => {
+        if (acked !== typeUrl) return;
+        pending -= 1;
+        if (pending === 0) finish();
+      };
+      pushTo(targets, typeUrl, all, changed, version);
+      if (targets.length === 0) finish();
+    });
+  };
   const withEndpoints = (): FloorStream[] => [...streams].filter((s) => s.hasEndpoints);
 
   return {
     address: `127.0.0.1:${port}`,
     streams: () => withEndpoints().length,
     push(endpoints, timeoutMs) {
-      pushCounter += 1;
-      const version = `floor-${pushCounter}`;
-      const targets = withEndpoints();
-      return new Promise((resolve, reject) => {
-        const startedAt = epochMs();
-        const done = (): boolean => targets.every((s) => s.sent.get(TypeUrl.ClusterLoadAssignment)?.acked === true);
-        const timer = setTimeout(() => {
-          onAck = undefined;
-          reject(new Error(`floor push: not every stream ACKed within ${timeoutMs} ms`));
-        }, timeoutMs);
-        onAck = () => {
-          if (!done()) return;
-          clearTimeout(timer);
-          onAck = undefined;
-          resolve({ startedAt, allAckedAt: epochMs(), streams: targets.length });
-        };
-        // Every stream holds the same EDS state, so the delta is computed once per push.
-        const changed = endpoints.filter((e) => !sameBytes(current.get(e.name)?.any, e.any));
-        current = new Map(endpoints.map((e) => [e.name, e] as const));
-        pushTo(targets, TypeUrl.ClusterLoadAssignment, endpoints, changed, version);
-        if (targets.length === 0) onAck();
-      });
+      // Every stream holds the same EDS state, so the delta is computed once per push.
+      const changed = endpoints.filter((e) => !sameBytes(current.get(e.name)?.any, e.any));
+      current = new Map(endpoints.map((e) => [e.name, e] as const));
+      return pushAndWait(withEndpoints(), TypeUrl.ClusterLoadAssignment, endpoints, changed, timeoutMs);
     },
     pushType(typeUrl, items, timeoutMs) {
-      pushCounter += 1;
-      const version = `floor-${pushCounter}`;
       const targets = [...streams].filter((s) => s.sent.has(typeUrl));
-      return new Promise((resolve, reject) => {
-        const startedAt = epochMs();
-        const done = (): boolean => targets.every((s) => s.sent.get(typeUrl)?.acked === true);
-        const timer = setTimeout(() => {
-          onAck = undefined;
-          reject(new Error(`floor push: not every stream ACKed within ${timeoutMs} ms`));
-        }, timeoutMs);
-        onAck = () => {
-          if (!done()) return;
-          clearTimeout(timer);
-          onAck = undefined;
-          resolve({ startedAt, allAckedAt: epochMs(), streams: targets.length });
-        };
-        const previous = typeState.get(typeUrl) ?? new Map((initial[typeUrl]?.items ?? []).map((e) => [e.name, e] as const));
-        const changed = items.filter((e) => !sameBytes(previous.get(e.name)?.any, e.any));
-        typeState.set(typeUrl, new Map(items.map((e) => [e.name, e] as const)));
-        pushTo(targets, typeUrl, items, changed, version);
-        if (targets.length === 0) onAck();
-      });
+      const previous = typeState.get(typeUrl) ?? new Map((initial[typeUrl]?.items ?? []).map((e) => [e.name, e] as const));
+      const changed = items.filter((e) => !sameBytes(previous.get(e.name)?.any, e.any));
+      typeState.set(typeUrl, new Map(items.map((e) => [e.name, e] as const)));
+      return pushAndWait(targets, typeUrl, items, changed, timeoutMs);
     },
     close: () => server.close(),
   };

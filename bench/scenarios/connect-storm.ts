@@ -99,6 +99,7 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
       if (fanOut !== 'all') {
         dumpBefore = await fleet.dump();
         const changeProfile = options.profileDir === undefined ? undefined : await profileSection();
+        const changeCpu = process.cpuUsage();
         const run = await measureEndpointChanges(
           fleet,
           dependency.cluster,
@@ -107,6 +108,7 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
           (i) => trellis.register({ ...dependency.instance, weight: 10 + i }),
           WARM_UP_CHANGES,
         );
+        const eventCpu = cpuSeconds(changeCpu, process.cpuUsage()) / (changes + WARM_UP_CHANGES);
         if (changeProfile && options.profileDir !== undefined) {
           say(`profile: ${await changeProfile.stop(join(options.profileDir, `connect-storm-${streams}-k${fanOut}-endpoint-events.cpuprofile`))}`);
         }
@@ -121,6 +123,8 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
             ? info('endpoint event → every affected stream ACKed, p99', all.p99, 'ms')
             : atMost('endpoint event → every affected stream ACKed, p99', all.p99, 'ms', target),
           info('streams affected per event', run.perStream.length / changes, 'count'),
+          // Includes the bench's own side of each registration call (HTTP client, arming the clients).
+          info('server CPU per endpoint event', eventCpu * 1000, 'ms'),
         );
       }
       await fleet.disconnect();
@@ -133,6 +137,8 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
       try {
         await fleet.connectWith(floor.address, 'sotw', nodes, CONNECT_TIMEOUT_MS, { streamsPerConnection: STREAMS_PER_CONNECTION });
         const states = [endpointsOf(dumpAfter), endpointsOf(dumpBefore)];
+        const floorProfile = options.profileDir === undefined ? undefined : await profileSection();
+        const floorCpu = process.cpuUsage();
         const run = await measureEndpointChanges(
           fleet,
           dependency.cluster,
@@ -141,6 +147,10 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
           async (i) => void (await floor.push(states[i % 2] ?? [], CHANGE_TIMEOUT_MS)),
           WARM_UP_CHANGES,
         );
+        const floorPushCpu = cpuSeconds(floorCpu, process.cpuUsage()) / (changes + WARM_UP_CHANGES);
+        if (floorProfile && options.profileDir !== undefined) {
+          say(`profile: ${await floorProfile.stop(join(options.profileDir, `connect-storm-${streams}-k${fanOut}-floor-pushes.cpuprofile`))}`);
+        }
         const floorAll = summary(run.allAcked);
         say(`floor: p50 ${floorAll.p50.toFixed(1)} ms, p99 ${floorAll.p99.toFixed(1)} ms`);
         if (run.missing > 0) notes.push(`floor: ${run.missing} stream-pushes never ACKed`);
@@ -148,6 +158,7 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
         metrics.push(
           info('floor: push → every stream ACKed, p50', floorAll.p50, 'ms'),
           info('floor: push → every stream ACKed, p99', floorAll.p99, 'ms'),
+          info('floor: server CPU per push', floorPushCpu * 1000, 'ms'),
           atMost('endpoint event, Trellis / floor, p50', value('endpoint event → every affected stream ACKed, p50') / floorAll.p50, 'x', 1.5),
           atMost('endpoint event, Trellis / floor, p99', value('endpoint event → every affected stream ACKed, p99') / floorAll.p99, 'x', 1.5),
         );

@@ -45,6 +45,17 @@ export const TYPE_SHORT_NAMES: Readonly<Record<TypeUrl, string>> = {
 const KNOWN: ReadonlySet<string> = new Set<string>(Object.values(TypeUrl));
 
 /** True when `url` is a type Trellis serves. */
+const CANONICAL: ReadonlyMap<string, TypeUrl> = new Map(Object.values(TypeUrl).map((url) => [url, url] as const));
+
+/**
+ * The TypeUrl constant equal to `url`, or `url` itself when unknown. A type URL decoded from the
+ * wire is a fresh string; used as a property key (`snapshot.resources[typeUrl]`, for every
+ * stream on every push) it sends V8 down its slow keyed-lookup path each time, the constant does not.
+ */
+export function canonicalTypeUrl(url: string): string {
+  return CANONICAL.get(url) ?? url;
+}
+
 export function isKnownTypeUrl(url: string): url is TypeUrl {
   return KNOWN.has(url);
 }

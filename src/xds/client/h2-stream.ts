@@ -6,8 +6,8 @@
  * `openAdsStream` (raw-stream.ts) does, so the ADS client runs on either.
  */
 import * as http2 from 'node:http2';
-import type { RawAdsStream, StreamEnd } from './raw-stream.ts';
-import { decodeDeltaResponse, decodeSotwResponse, type ReceivedResponse } from './response-decode.ts';
+import { adsCallShape, type RawAdsStream } from './raw-stream.ts';
+import { responseInbox, type StreamEnd } from './response-inbox.ts';
 import { encodeMessage } from '../proto/codec.ts';
 
 const MiB = 1024 * 1024;
@@ -102,13 +102,8 @@ export interface H2StreamOptions {
 export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options: H2StreamOptions = {}): RawAdsStream {
   const ownSession = options.session === undefined;
   const session = options.session ?? connectH2(address);
-  const method = mode === 'sotw' ? 'StreamAggregatedResources' : 'DeltaAggregatedResources';
-  const decode = mode === 'sotw' ? decodeSotwResponse : decodeDeltaResponse;
-  const requestType = mode === 'sotw' ? 'envoy.service.discovery.v3.DiscoveryRequest' : 'envoy.service.discovery.v3.DeltaDiscoveryRequest';
-  const received: { response: ReceivedResponse; at: number }[] = [];
-  const listeners: ((response: ReceivedResponse, at: number) => void)[] = [];
-  let taken = 0;
-  let wake: (() => void) | undefined;
+  const { path, decode, requestType } = adsCallShape(mode);
+  const inbox = responseInbox(options.retain !== false);
   let endStatus: StreamEnd | undefined;
   let status: StreamEnd | undefined;
   let resolveEnded: (end: StreamEnd) => void = () => undefined;
@@ -120,8 +115,8 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
     if (endStatus) return;
     endStatus = end;
     if (ownSession) session.close();
+    inbox.end(end);
     resolveEnded(end);
-    wake?.();
   };
 
   let request: http2.ClientHttp2Stream;
@@ -129,7 +124,7 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
     request = session.request(
       {
         ':method': 'POST',
-        ':path': `/envoy.service.discovery.v3.AggregatedDiscoveryService/${method}`,
+        ':path': path,
         'content-type': 'application/grpc',
         te: 'trailers',
         'grpc-timeout': grpcTimeout(options.deadlineMs ?? 600_000),
@@ -162,13 +157,9 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
     finish(status ?? (cancelled ? { code: GRPC_STATUS_CANCELLED, details: 'Cancelled on client' } : { code: GRPC_STATUS_UNAVAILABLE, details: 'stream closed without a status' }));
   });
   if (options.read !== false) {
-    const retain = options.retain !== false;
     const read = grpcMessageReader((bytes) => {
       const at = performance.now();
-      const response = decode(bytes);
-      if (retain) received.push({ response, at });
-      for (const listener of listeners) listener(response, at);
-      wake?.();
+      inbox.deliver(decode(bytes), at);
     });
     request.on('data', (chunk: Buffer) => {
       try {
@@ -180,19 +171,6 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
     });
   }
 
-  const waitForNews = (timeoutMs: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        wake = undefined;
-        resolve(false);
-      }, timeoutMs);
-      wake = () => {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve(true);
-      };
-    });
-
   const write = (bytes: Uint8Array): void => {
     if (!endStatus && !request.closed) request.write(frame(bytes));
   };
@@ -201,25 +179,7 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
     mode,
     send: (message) => write(encodeMessage(requestType, message)),
     sendBytes: write,
-    received,
-    async next(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (taken >= received.length) {
-        if (endStatus) throw new Error(`stream ended (${endStatus.code} ${endStatus.details}) before a response`);
-        const left = deadline - Date.now();
-        if (left <= 0 || !(await waitForNews(left))) throw new Error(`no response within ${timeoutMs} ms`);
-      }
-      const entry = received[taken];
-      taken += 1;
-      if (!entry) throw new Error('response queue out of sync');
-      return entry.response;
-    },
-    async quiet(ms) {
-      const start = received.length;
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      return received.slice(start).map((entry) => entry.response);
-    },
-    onResponse: (listener) => void listeners.push(listener),
+    ...inbox.reader,
     ended,
     close() {
       if (!request.closed) request.close(http2.constants.NGHTTP2_CANCEL);
@@ -229,18 +189,7 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
 
 /** A stream that could not be opened: sends nothing, receives nothing, ended with `end`. */
 function closedStream(mode: 'sotw' | 'delta', end: StreamEnd, ended: Promise<StreamEnd>): RawAdsStream {
-  return {
-    mode,
-    send: () => undefined,
-    sendBytes: () => undefined,
-    received: [],
-    next: () => Promise.reject(new Error(`stream ended (${end.code} ${end.details}) before a response`)),
-    quiet: async (ms) => {
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      return [];
-    },
-    onResponse: () => undefined,
-    ended,
-    close: () => undefined,
-  };
+  const inbox = responseInbox(false);
+  inbox.end(end);
+  return { mode, send: () => undefined, sendBytes: () => undefined, ...inbox.reader, ended, close: () => undefined };
 }

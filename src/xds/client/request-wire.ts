@@ -1,11 +1,12 @@
 /**
  * Hand-written encoders for the requests the ADS client sends: DiscoveryRequest and
- * DeltaDiscoveryRequest, fields in number order, written straight into one buffer sized up front.
+ * DeltaDiscoveryRequest, fields in number order, written straight into one buffer (FastWriter).
  * ACKs are the client's most frequent message and a SotW ACK repeats every subscribed name; the
  * protobufjs path (plain object → message → writer) cost the load generator more than the
  * server's own handling of the same ACK. The node is passed pre-encoded (it is sent once).
  * Decoding these bytes with protobufjs gives back the fields (property-tested).
  */
+import { writeWith, type FastWriter } from '../proto/fast-writer.ts';
 
 /** google.rpc.Status of a NACK. */
 export interface RequestErrorDetail {
@@ -42,175 +43,57 @@ export interface DeltaRequestFields {
 
 const LEN = 2;
 
-function varintSize(value: number): number {
-  let size = 1;
-  while (value > 0x7f) {
-    value = Math.floor(value / 128);
-    size += 1;
-  }
-  return size;
+/** A singular string field: left out when empty (the proto3 default). */
+function stringField(w: FastWriter, field: number, value: string): void {
+  if (value !== '') w.uint32((field << 3) | LEN).string(value);
 }
 
-/** Size of a length-delimited field (tag < 128, as every field here) whose body is `body` bytes. */
-function lenFieldSize(body: number): number {
-  return 1 + varintSize(body) + body;
+function writeNames(w: FastWriter, field: number, names: readonly string[] | undefined): void {
+  // Elements of a repeated field are written even when empty.
+  for (const name of names ?? []) w.uint32((field << 3) | LEN).string(name);
 }
 
-function stringSize(value: string): number {
-  return value === '' ? 0 : lenFieldSize(Buffer.byteLength(value));
-}
-
-/** Size of google.rpc.Status {code=1 (int32), message=2}; an int32 below zero takes 10 bytes. */
-function statusBodySize(detail: RequestErrorDetail): number {
+function writeStatus(w: FastWriter, field: number, detail: RequestErrorDetail): void {
+  w.uint32((field << 3) | LEN).fork();
   const code = detail.code | 0;
-  return (code === 0 ? 0 : 1 + (code < 0 ? 10 : varintSize(code))) + stringSize(detail.message);
-}
-
-/** Writes fields into a buffer of known size. */
-class Writer {
-  readonly buffer: Buffer;
-  private pos = 0;
-
-  constructor(size: number) {
-    this.buffer = Buffer.allocUnsafe(size);
-  }
-
-  varint(value: number): void {
-    while (value > 0x7f) {
-      this.buffer[this.pos++] = (value & 0x7f) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    this.buffer[this.pos++] = value;
-  }
-
-  /** An int32 as protobuf writes it: negative values sign-extended to ten bytes. */
-  int32(value: number): void {
-    if (value >= 0) {
-      this.varint(value);
-      return;
-    }
-    let low = value >>> 0;
-    for (let i = 0; i < 4; i += 1) {
-      this.buffer[this.pos++] = (low & 0x7f) | 0x80;
-      low >>>= 7;
-    }
-    // Bits 28-31 of the value, then the sign extension: 0xff-filled groups and a final 0x01.
-    this.buffer[this.pos++] = (low & 0x0f) | 0x70 | 0x80;
-    for (let i = 0; i < 4; i += 1) this.buffer[this.pos++] = 0xff;
-    this.buffer[this.pos++] = 0x01;
-  }
-
-  tag(field: number, wire: number): void {
-    this.buffer[this.pos++] = (field << 3) | wire;
-  }
-
-  /** A singular string field: left out when empty (the proto3 default). */
-  string(field: number, value: string): void {
-    if (value !== '') this.element(field, value);
-  }
-
-  /** A string written even when empty (an element of a repeated field, a map key or value). */
-  element(field: number, value: string): void {
-    this.tag(field, LEN);
-    this.varint(Buffer.byteLength(value));
-    this.pos += this.buffer.write(value, this.pos, 'utf8');
-  }
-
-  /** Bytes that are already encoded fields. */
-  raw(value: Uint8Array): void {
-    this.buffer.set(value, this.pos);
-    this.pos += value.length;
-  }
-
-  bytes(field: number, value: Uint8Array): void {
-    this.tag(field, LEN);
-    this.varint(value.length);
-    this.buffer.set(value, this.pos);
-    this.pos += value.length;
-  }
-
-  status(field: number, detail: RequestErrorDetail): void {
-    this.tag(field, LEN);
-    this.varint(statusBodySize(detail));
-    const code = detail.code | 0;
-    if (code !== 0) {
-      this.tag(1, 0);
-      this.int32(code);
-    }
-    this.string(2, detail.message);
-  }
-
-  finish(): Buffer {
-    if (this.pos !== this.buffer.length) throw new Error(`request encoder wrote ${this.pos} of ${this.buffer.length} bytes`);
-    return this.buffer;
-  }
-}
-
-function namesSize(names: readonly string[] | undefined): number {
-  let size = 0;
-  for (const name of names ?? []) size += lenFieldSize(Buffer.byteLength(name));
-  return size;
-}
-
-function writeNames(writer: Writer, field: number, names: readonly string[] | undefined): void {
-  for (const name of names ?? []) writer.element(field, name);
+  if (code !== 0) w.uint32(1 << 3).int32(code);
+  stringField(w, 2, detail.message);
+  w.ldelim();
 }
 
 /** The repeated string field `field` holding `names`, encoded (for `resourceNamesWire`). */
 export function encodeNames(field: number, names: readonly string[]): Buffer {
-  const writer = new Writer(namesSize(names));
-  writeNames(writer, field, names);
-  return writer.finish();
+  return writeWith((w) => writeNames(w, field, names));
 }
 
 /** Encodes a DiscoveryRequest. */
 export function encodeSotwRequest(fields: SotwRequestFields): Buffer {
-  const size =
-    stringSize(fields.versionInfo) +
-    (fields.node ? lenFieldSize(fields.node.length) : 0) +
-    (fields.resourceNamesWire?.length ?? namesSize(fields.resourceNames)) +
-    stringSize(fields.typeUrl) +
-    stringSize(fields.responseNonce) +
-    (fields.errorDetail ? lenFieldSize(statusBodySize(fields.errorDetail)) : 0);
-  const writer = new Writer(size);
-  writer.string(1, fields.versionInfo);
-  if (fields.node) writer.bytes(2, fields.node);
-  if (fields.resourceNamesWire) writer.raw(fields.resourceNamesWire);
-  else writeNames(writer, 3, fields.resourceNames);
-  writer.string(4, fields.typeUrl);
-  writer.string(5, fields.responseNonce);
-  if (fields.errorDetail) writer.status(6, fields.errorDetail);
-  return writer.finish();
-}
-
-function mapEntrySize(key: string, value: string): number {
-  return lenFieldSize(Buffer.byteLength(key)) + lenFieldSize(Buffer.byteLength(value));
+  return writeWith((w) => {
+    stringField(w, 1, fields.versionInfo);
+    if (fields.node) w.uint32((2 << 3) | LEN).bytes(fields.node);
+    if (fields.resourceNamesWire) w.raw(fields.resourceNamesWire);
+    else writeNames(w, 3, fields.resourceNames);
+    stringField(w, 4, fields.typeUrl);
+    stringField(w, 5, fields.responseNonce);
+    if (fields.errorDetail) writeStatus(w, 6, fields.errorDetail);
+  });
 }
 
 /** Encodes a DeltaDiscoveryRequest. */
 export function encodeDeltaRequest(fields: DeltaRequestFields): Buffer {
-  let versionsSize = 0;
-  for (const [key, value] of fields.initialVersions ?? []) versionsSize += lenFieldSize(mapEntrySize(key, value));
-  const size =
-    (fields.node ? lenFieldSize(fields.node.length) : 0) +
-    stringSize(fields.typeUrl) +
-    namesSize(fields.subscribe) +
-    namesSize(fields.unsubscribe) +
-    versionsSize +
-    stringSize(fields.responseNonce ?? '') +
-    (fields.errorDetail ? lenFieldSize(statusBodySize(fields.errorDetail)) : 0);
-  const writer = new Writer(size);
-  if (fields.node) writer.bytes(1, fields.node);
-  writer.string(2, fields.typeUrl);
-  writeNames(writer, 3, fields.subscribe);
-  writeNames(writer, 4, fields.unsubscribe);
-  for (const [key, value] of fields.initialVersions ?? []) {
-    writer.tag(5, LEN);
-    writer.varint(mapEntrySize(key, value));
-    writer.element(1, key);
-    writer.element(2, value);
-  }
-  writer.string(6, fields.responseNonce ?? '');
-  if (fields.errorDetail) writer.status(7, fields.errorDetail);
-  return writer.finish();
+  return writeWith((w) => {
+    if (fields.node) w.uint32((1 << 3) | LEN).bytes(fields.node);
+    stringField(w, 2, fields.typeUrl);
+    writeNames(w, 3, fields.subscribe);
+    writeNames(w, 4, fields.unsubscribe);
+    for (const [key, value] of fields.initialVersions ?? []) {
+      // A map entry writes its key and value even when empty.
+      w.uint32((5 << 3) | LEN).fork();
+      w.uint32((1 << 3) | LEN).string(key);
+      w.uint32((2 << 3) | LEN).string(value);
+      w.ldelim();
+    }
+    stringField(w, 6, fields.responseNonce ?? '');
+    if (fields.errorDetail) writeStatus(w, 7, fields.errorDetail);
+  });
 }

@@ -3,6 +3,7 @@
  * as its encoded Any (decode on demand). Field numbers: see src/xds/server/response-wire.ts.
  */
 import { FieldCursor, resourceNameOfAny } from '../server/proto-scan.ts';
+import { canonicalTypeUrl } from '../type-urls.ts';
 
 /** One resource in a response. `version` is the delta Resource.version ('' in SotW). */
 export interface ReceivedResource {
@@ -49,7 +50,7 @@ export function decodeSotwResponse(bytes: Uint8Array): ReceivedResponse {
     const field = cursor.field;
     if (field === 1) versionInfo = cursor.text();
     else if (field === 2) resources.push({ name: resourceNameOfAny(bytes, cursor.from, cursor.to), version: '', any: cursor.view() });
-    else if (field === 4) typeUrl = cursor.text();
+    else if (field === 4) typeUrl = canonicalTypeUrl(cursor.text());
     else if (field === 5) nonce = cursor.text();
     else if (field === 6) controlPlane = controlPlaneId(bytes, cursor.from, cursor.to);
   }
@@ -84,7 +85,7 @@ export function decodeDeltaResponse(bytes: Uint8Array): ReceivedResponse {
     const field = cursor.field;
     if (field === 1) versionInfo = cursor.text();
     else if (field === 2) resources.push(decodeResource(bytes, cursor.from, cursor.to));
-    else if (field === 4) typeUrl = cursor.text();
+    else if (field === 4) typeUrl = canonicalTypeUrl(cursor.text());
     else if (field === 5) nonce = cursor.text();
     else if (field === 6) removed.push(cursor.text());
     else if (field === 7) controlPlane = controlPlaneId(bytes, cursor.from, cursor.to);

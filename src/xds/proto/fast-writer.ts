@@ -1,6 +1,7 @@
 /**
- * A protobuf writer for the hand-written encoders (fast-encoders.ts): the subset of protobufjs'
- * Writer they use (uint32, int32, int64, string, fork/ldelim), writing the same bytes straight
+ * A protobuf writer for the hand-written encoders (fast-encoders.ts, the ADS client's
+ * request-wire.ts): the subset of protobufjs' Writer they use (uint32, int32, int64, string,
+ * bytes, fork/ldelim), plus raw pre-encoded fields, writing the same bytes straight
  * into one scratch buffer. protobufjs' Writer queues an operation object per field and copies
  * everything at `finish`; at 40k resources per full build that queue was most of the encoders'
  * time and garbage. A nested message reserves one byte for its length and its body is moved up
@@ -91,6 +92,23 @@ export class FastWriter {
     this.ensure(5 + length);
     this.varint(length);
     this.pos += this.buf.write(value, this.pos, 'utf8');
+    return this;
+  }
+
+  /** Length-delimited bytes (a sub-message already encoded). */
+  bytes(value: Uint8Array): this {
+    this.ensure(5 + value.length);
+    this.varint(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+    return this;
+  }
+
+  /** Bytes that are already encoded fields, copied as they are. */
+  raw(value: Uint8Array): this {
+    this.ensure(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
     return this;
   }
 

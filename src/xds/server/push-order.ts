@@ -14,11 +14,16 @@ export interface PumpStep<P> {
  * Sends each due type in the order given (PUSH_ORDER). A type with news but a response still in
  * flight waits for its ACK, and so do the types after it: sending routes before the clusters
  * they name (or endpoints before their clusters) would break make-before-break. Stops while the
- * transport is congested; the caller pumps again on drain.
+ * transport is congested; the caller pumps again on drain. `steps` may have holes (types not
+ * subscribed); `active` lets the caller skip the steps it knows have nothing to send.
  */
-export function pumpInOrder<P>(outbox: Outbox, steps: readonly PumpStep<P>[]): void {
+export function pumpInOrder<P>(outbox: Outbox, steps: readonly (PumpStep<P> | undefined)[], active = -1): void {
   let held = false;
-  for (const step of steps) {
+  for (let i = 0; i < steps.length; i += 1) {
+    // A step outside `active` (a bit per index) has nothing new: skipped without touching it.
+    if ((active & (1 << i)) === 0) continue;
+    const step = steps[i];
+    if (step === undefined) continue;
     if (!outbox.ready()) return;
     const plan = step.due();
     if (plan === undefined) continue;

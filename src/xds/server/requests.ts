@@ -4,6 +4,7 @@
  */
 import type { NodeInfo } from '../cache/types.ts';
 import { messageType } from '../proto/codec.ts';
+import { canonicalTypeUrl } from '../type-urls.ts';
 import { FieldCursor } from './proto-scan.ts';
 
 /** `google.rpc.Status` as carried by a NACK. */
@@ -212,7 +213,7 @@ export function decodeSotwRequest(bytes: Uint8Array): SotwRequest | MalformedReq
         namesTo = cursor.to;
       } else if (field === 1) versionInfo = text(cursor, 'version_info');
       else if (field === 2) nodeBytes = message(cursor, 'node');
-      else if (field === 4) typeUrl = text(cursor, 'type_url');
+      else if (field === 4) typeUrl = canonicalTypeUrl(text(cursor, 'type_url'));
       else if (field === 5) responseNonce = text(cursor, 'response_nonce');
       else if (field === 6) errorDetail = decodeStatus(message(cursor, 'error_detail'));
     }
@@ -251,7 +252,7 @@ export function decodeDeltaRequest(bytes: Uint8Array): DeltaRequest | MalformedR
     while (cursor.next()) {
       const field = cursor.field;
       if (field === 1) nodeBytes = message(cursor, 'node');
-      else if (field === 2) typeUrl = text(cursor, 'type_url');
+      else if (field === 2) typeUrl = canonicalTypeUrl(text(cursor, 'type_url'));
       else if (field === 3) subscribe.push(text(cursor, 'resource_names_subscribe'));
       else if (field === 4) unsubscribe.push(text(cursor, 'resource_names_unsubscribe'));
       else if (field === 5) initialVersions.set(...mapEntry(message(cursor, 'initial_resource_versions')));

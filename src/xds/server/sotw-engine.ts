@@ -14,6 +14,8 @@ import type { HeldResource, NackInfo, Outbox, StreamEngine, TypeShortName, TypeS
 
 interface SotwTypeState {
   readonly typeUrl: TypeUrl;
+  /** This type's bit in the engine's masks: 1 << its index in PUSH_ORDER. */
+  readonly bit: number;
   /** First request had no names (LDS/CDS only): wildcard until a non-empty list arrives. */
   legacyWildcard: boolean;
   explicitWildcard: boolean;
@@ -31,7 +33,7 @@ interface SotwTypeState {
   inFlight: boolean;
   acked: PreparedSotw | undefined;
   nack: (NackInfo & { prepared: PreparedSotw }) | undefined;
-  /** Something changed since the last evaluation. */
+  /** Something changed since the last evaluation (mirrored in the engine's dirty mask). */
   dirty: boolean;
   /** Send even if unchanged (EDS after a cluster change: Envoy leaves such a cluster warming). */
   forced: boolean;
@@ -54,6 +56,26 @@ export interface SotwEngineOptions {
  * every CLA the stream holds. Secrets stay full: they are few and small.
  */
 const PARTIAL_TYPES: ReadonlySet<TypeUrl> = new Set<TypeUrl>([TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration]);
+
+/** PUSH_ORDER index → bit, by type. */
+const TYPE_BITS: ReadonlyMap<TypeUrl, number> = new Map(PUSH_ORDER.map((url, i) => [url, 1 << i] as const));
+const ALL_TYPES = (1 << PUSH_ORDER.length) - 1;
+
+// Which types differ between two snapshots, computed once per pair and shared by every stream:
+// a stream then touches only the state of a type that changed (thousands of streams per push).
+const changedTypes = new WeakMap<Snapshot, WeakMap<Snapshot, number>>();
+
+function changedTypeMask(previous: Snapshot, next: Snapshot): number {
+  let byNext = changedTypes.get(previous);
+  if (!byNext) changedTypes.set(previous, (byNext = new WeakMap()));
+  let mask = byNext.get(next);
+  if (mask === undefined) {
+    mask = 0;
+    for (const [i, url] of PUSH_ORDER.entries()) if (previous.resources[url].version !== next.resources[url].version) mask |= 1 << i;
+    byNext.set(next, mask);
+  }
+  return mask;
+}
 
 function isWildcard(state: SotwTypeState): boolean {
   return state.explicitWildcard || (state.legacyWildcard && state.names.length === 0);
@@ -85,6 +107,18 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
   const { outbox } = options;
   const states = new Map<TypeUrl, SotwTypeState>();
   let snapshot: Snapshot | undefined;
+  // Bits of the types with a state, and of those whose state is dirty: pump and onSnapshot touch
+  // only the states that need it.
+  let presentMask = 0;
+  let dirtyMask = 0;
+  const markDirty = (state: SotwTypeState): void => {
+    state.dirty = true;
+    dirtyMask |= state.bit;
+  };
+  const settle = (state: SotwTypeState): void => {
+    state.dirty = false;
+    dirtyMask &= ~state.bit;
+  };
 
   const prepared = (state: SotwTypeState, set: ResourceSet): PreparedSotw => {
     return prepareSotw(state.typeUrl, set, isWildcard(state), state.names, state.key);
@@ -105,6 +139,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
       const { explicit, star } = normalize();
       state = {
         typeUrl,
+        bit: TYPE_BITS.get(typeUrl) ?? 0,
         legacyWildcard: FULL_STATE_TYPES.has(typeUrl) && request.resourceNames.length === 0,
         explicitWildcard: star,
         names: explicit,
@@ -121,12 +156,14 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
       };
       state.key = subscriptionKey(state);
       states.set(typeUrl, state);
+      presentMask |= state.bit;
+      dirtyMask |= state.bit;
       return;
     }
     // ACK/NACK only for the latest nonce; a stale nonce still carries a valid subscription.
     if (state.sent && state.inFlight && request.responseNonce === state.sent.nonce) {
       state.inFlight = false;
-      state.dirty = true;
+      markDirty(state);
       if (request.errorDetail) {
         const { code, message } = request.errorDetail;
         state.nack = { version: state.sent.prepared.version, code, message, at: new Date().toISOString(), prepared: state.sent.prepared };
@@ -147,7 +184,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
     state.explicitWildcard = star;
     if (!sameNames(state.names, explicit) || wasWildcard !== isWildcard(state)) {
       state.names = explicit;
-      state.dirty = true;
+      markDirty(state);
     }
     state.key = subscriptionKey(state);
   };
@@ -161,7 +198,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
         if (state.initialVersion !== '' && state.initialVersion === next.version) {
           state.sent = { prepared: next, nonce: '' };
           state.acked = next;
-          state.dirty = false;
+          settle(state);
           return undefined;
         }
         return next;
@@ -172,12 +209,12 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
         if (PARTIAL_TYPES.has(state.typeUrl) && state.acked && !state.inFlight && !partialSotw(state.acked, next)) {
           state.sent = { prepared: next, nonce: state.sent.nonce };
           state.acked = next;
-          state.dirty = false;
+          settle(state);
           return undefined;
         }
         return next;
       }
-      state.dirty = false;
+      settle(state);
       return undefined;
     },
     inFlight: () => state.inFlight,
@@ -202,28 +239,28 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
       }
       state.sent = { prepared: next, nonce };
       state.inFlight = true;
-      state.dirty = false;
+      settle(state);
       state.forced = false;
       if (state.typeUrl === TypeUrl.Cluster && changedItems(previous, next)) {
         const eds = states.get(TypeUrl.ClusterLoadAssignment);
         if (eds?.sent) {
           eds.forced = true;
-          eds.dirty = true;
+          markDirty(eds);
         }
       }
     },
   });
 
-  // The steps in PUSH_ORDER, rebuilt only when a type is added: pump runs on every request and push.
-  let steps: PumpStep<PreparedSotw>[] = [];
+  // The steps by PUSH_ORDER index (holes for types not requested), rebuilt only when a type is
+  // added: pump runs on every request and push.
+  let steps: (PumpStep<PreparedSotw> | undefined)[] = [];
   let stepsFor = 0;
-  const orderedSteps = (): readonly PumpStep<PreparedSotw>[] => {
+  const orderedSteps = (): readonly (PumpStep<PreparedSotw> | undefined)[] => {
     if (stepsFor !== states.size) {
-      steps = [];
-      for (const typeUrl of PUSH_ORDER) {
+      steps = PUSH_ORDER.map((typeUrl) => {
         const state = states.get(typeUrl);
-        if (state) steps.push(stepFor(state));
-      }
+        return state ? stepFor(state) : undefined;
+      });
       stepsFor = states.size;
     }
     return steps;
@@ -234,14 +271,17 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
     onSnapshot(next) {
       const previous = snapshot;
       snapshot = next;
-      for (const state of states.values()) {
-        if (!previous || previous.resources[state.typeUrl].version !== next.resources[state.typeUrl].version) {
-          state.dirty = true;
-        }
+      // Only the states of types that changed (and are not dirty already) are touched.
+      const changed = (previous ? changedTypeMask(previous, next) : ALL_TYPES) & presentMask & ~dirtyMask;
+      if (changed === 0) return;
+      for (const [i, typeUrl] of PUSH_ORDER.entries()) {
+        if ((changed & (1 << i)) === 0) continue;
+        const state = states.get(typeUrl);
+        if (state) markDirty(state);
       }
     },
     pump() {
-      pumpInOrder(outbox, orderedSteps());
+      if (dirtyMask !== 0) pumpInOrder(outbox, orderedSteps(), dirtyMask);
     },
     types() {
       const out: Partial<Record<TypeShortName, TypeStatus>> = {};
