@@ -92,8 +92,26 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
+/**
+ * One string object per distinct key. The prepared-response cache is looked up with a stream's
+ * key on every pump; a key of 1,000 names is ~30 KB, and two equal keys that are different
+ * string objects are compared character by character on every lookup. Interned, they compare as
+ * one pointer. The table is cleared when it grows past its bound (keys are re-interned as
+ * subscriptions change; an old key still works, only slower).
+ */
+const internedKeys = new Map<string, string>();
+const MAX_INTERNED_KEYS = 50_000;
+
+function intern(key: string): string {
+  const known = internedKeys.get(key);
+  if (known !== undefined) return known;
+  if (internedKeys.size >= MAX_INTERNED_KEYS) internedKeys.clear();
+  internedKeys.set(key, key);
+  return key;
+}
+
 function subscriptionKey(state: SotwTypeState): string {
-  return isWildcard(state) ? '*' : state.names.join('\0');
+  return isWildcard(state) ? '*' : intern(state.names.join('\0'));
 }
 
 function changedItems(previous: PreparedSotw | undefined, next: PreparedSotw): boolean {
