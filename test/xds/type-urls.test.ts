@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSotwRequest } from '../../src/xds/server/requests.ts';
 import { encodeMessage } from '../../src/xds/proto/codec.ts';
-import { canonicalTypeUrl, isKnownTypeUrl, TypeUrl } from '../../src/xds/type-urls.ts';
+import { canonicalTypeUrl, isKnownTypeUrl, PUSH_ORDER, TypeUrl } from '../../src/xds/type-urls.ts';
 
 describe('type URLs', () => {
   it('canonicalTypeUrl maps a decoded URL to its constant and passes unknown ones through', () => {
@@ -13,6 +13,10 @@ describe('type URLs', () => {
     }
     expect(canonicalTypeUrl('type.googleapis.com/some.Unknown')).toBe('type.googleapis.com/some.Unknown');
     expect(canonicalTypeUrl('')).toBe('');
+  });
+
+  it('PUSH_ORDER names every served type once (engines index their per-type bits by it)', () => {
+    expect([...PUSH_ORDER].sort()).toEqual(Object.values(TypeUrl).sort());
   });
 
   it('requests carry the canonical type URL', () => {

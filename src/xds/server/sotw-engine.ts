@@ -33,8 +33,6 @@ interface SotwTypeState {
   inFlight: boolean;
   acked: PreparedSotw | undefined;
   nack: (NackInfo & { prepared: PreparedSotw }) | undefined;
-  /** Something changed since the last evaluation (mirrored in the engine's dirty mask). */
-  dirty: boolean;
   /** Send even if unchanged (EDS after a cluster change: Envoy leaves such a cluster warming). */
   forced: boolean;
 }
@@ -125,16 +123,14 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
   const { outbox } = options;
   const states = new Map<TypeUrl, SotwTypeState>();
   let snapshot: Snapshot | undefined;
-  // Bits of the types with a state, and of those whose state is dirty: pump and onSnapshot touch
-  // only the states that need it.
+  // Bits of the types with a state, and of those with something new since their last evaluation
+  // (dirty): pump and onSnapshot touch only the states that need it.
   let presentMask = 0;
   let dirtyMask = 0;
   const markDirty = (state: SotwTypeState): void => {
-    state.dirty = true;
     dirtyMask |= state.bit;
   };
   const settle = (state: SotwTypeState): void => {
-    state.dirty = false;
     dirtyMask &= ~state.bit;
   };
 
@@ -169,7 +165,6 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
         inFlight: false,
         acked: undefined,
         nack: undefined,
-        dirty: true,
         forced: false,
       };
       state.key = subscriptionKey(state);
@@ -209,7 +204,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
 
   const stepFor = (state: SotwTypeState): PumpStep<PreparedSotw> => ({
     due() {
-      if (!state.dirty || !snapshot) return undefined;
+      if ((dirtyMask & state.bit) === 0 || !snapshot) return undefined;
       const next = prepared(state, snapshot.resources[state.typeUrl]);
       if (!state.sent) {
         // Reconnect: the client already holds exactly this response.
