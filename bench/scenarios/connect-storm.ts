@@ -11,7 +11,7 @@
  * against the floor server (bench/lib/floor-server.ts) fed the same bytes.
  */
 import { join } from 'node:path';
-import { measureEndpointChanges } from '../lib/change-runs.ts';
+import { measureEndpointChanges, type ChangeRun } from '../lib/change-runs.ts';
 import { endpointsOf, startFloorServer } from '../lib/floor-server.ts';
 import { startLoadFleet } from '../lib/load-fleet.ts';
 import type { ResourceDump } from '../lib/load-protocol.ts';
@@ -54,6 +54,17 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
   const dependency = sharedDependency(services);
   let dumpBefore: ResourceDump = {};
   let dumpAfter: ResourceDump = {};
+  /** The endpoint changes of `change` (Trellis or the floor), with this process's CPU per change and an optional profile. */
+  const measuredChanges = async (label: string, change: (i: number) => Promise<void>): Promise<{ run: ChangeRun; cpuPerChange: number }> => {
+    const profile = options.profileDir === undefined ? undefined : await profileSection();
+    const cpu = process.cpuUsage();
+    const run = await measureEndpointChanges(fleet, dependency.cluster, changes, CHANGE_TIMEOUT_MS, change, WARM_UP_CHANGES);
+    const cpuPerChange = cpuSeconds(cpu, process.cpuUsage()) / (changes + WARM_UP_CHANGES);
+    if (profile && options.profileDir !== undefined) {
+      say(`profile: ${await profile.stop(join(options.profileDir, `connect-storm-${streams}-k${fanOut}-${label}.cpuprofile`))}`);
+    }
+    return { run, cpuPerChange };
+  };
   try {
     const trellis = await startBenchTrellis();
     try {
@@ -98,20 +109,7 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
       );
       if (fanOut !== 'all') {
         dumpBefore = await fleet.dump();
-        const changeProfile = options.profileDir === undefined ? undefined : await profileSection();
-        const changeCpu = process.cpuUsage();
-        const run = await measureEndpointChanges(
-          fleet,
-          dependency.cluster,
-          changes,
-          CHANGE_TIMEOUT_MS,
-          (i) => trellis.register({ ...dependency.instance, weight: 10 + i }),
-          WARM_UP_CHANGES,
-        );
-        const eventCpu = cpuSeconds(changeCpu, process.cpuUsage()) / (changes + WARM_UP_CHANGES);
-        if (changeProfile && options.profileDir !== undefined) {
-          say(`profile: ${await changeProfile.stop(join(options.profileDir, `connect-storm-${streams}-k${fanOut}-endpoint-events.cpuprofile`))}`);
-        }
+        const { run, cpuPerChange: eventCpu } = await measuredChanges('endpoint-events', (i) => trellis.register({ ...dependency.instance, weight: 10 + i }));
         dumpAfter = await fleet.dump();
         const all = summary(run.allAcked);
         say(`endpoint event → all ${streams} streams ACKed: p50 ${all.p50.toFixed(1)} ms, p99 ${all.p99.toFixed(1)} ms`);
@@ -137,20 +135,7 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
       try {
         await fleet.connectWith(floor.address, 'sotw', nodes, CONNECT_TIMEOUT_MS, { streamsPerConnection: STREAMS_PER_CONNECTION });
         const states = [endpointsOf(dumpAfter), endpointsOf(dumpBefore)];
-        const floorProfile = options.profileDir === undefined ? undefined : await profileSection();
-        const floorCpu = process.cpuUsage();
-        const run = await measureEndpointChanges(
-          fleet,
-          dependency.cluster,
-          changes,
-          CHANGE_TIMEOUT_MS,
-          async (i) => void (await floor.push(states[i % 2] ?? [], CHANGE_TIMEOUT_MS)),
-          WARM_UP_CHANGES,
-        );
-        const floorPushCpu = cpuSeconds(floorCpu, process.cpuUsage()) / (changes + WARM_UP_CHANGES);
-        if (floorProfile && options.profileDir !== undefined) {
-          say(`profile: ${await floorProfile.stop(join(options.profileDir, `connect-storm-${streams}-k${fanOut}-floor-pushes.cpuprofile`))}`);
-        }
+        const { run, cpuPerChange: floorPushCpu } = await measuredChanges('floor-pushes', async (i) => void (await floor.push(states[i % 2] ?? [], CHANGE_TIMEOUT_MS)));
         const floorAll = summary(run.allAcked);
         say(`floor: p50 ${floorAll.p50.toFixed(1)} ms, p99 ${floorAll.p99.toFixed(1)} ms`);
         if (run.missing > 0) notes.push(`floor: ${run.missing} stream-pushes never ACKed`);
