@@ -21,7 +21,7 @@ import type { RegistryChange, RegistrySnapshot, ServiceKey } from '../registry/t
 import { formatDiagnostic, type Diagnostic } from '../util/errors.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { buildSecrets, createTranslationMemo, translateView, type NamedResource } from '../xds/resources/translate.ts';
-import { buildSnapshot, patchResourceSet } from '../xds/cache/snapshot.ts';
+import { buildSnapshot, patchResourceSet, sameContent, withResourceSet } from '../xds/cache/snapshot.ts';
 import type { NodeInfo, ResourceSet, Snapshot, SnapshotSource, SnapshotWatch } from '../xds/cache/types.ts';
 import { TypeUrl } from '../xds/type-urls.ts';
 import { createResourceEncoder } from './resource-encoder.ts';
@@ -196,27 +196,29 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
 
   /**
    * Rebuilds only the endpoints of `changed` services; everything else is shared with the old
-   * snapshot. Views whose endpoint sets had the same content and whose proxies share a locality get
-   * the same new set, so it is built once per flush (`sharedSets`, keyed by content version).
+   * snapshot. Views that held the same endpoint set (one object, shared) and whose proxies share a
+   * locality get the same new set, so it is built once per flush: `patched` maps the old set, then
+   * the locality and changed services, to the new one. Thousands of views share a few sets, and
+   * this runs for each of them on every endpoint change: no per-view strings or hashing.
    */
-  function buildEndpointsOnly(entry: ViewEntry, previous: Snapshot, changed: readonly ServiceModel[], sharedSets: Map<string, ResourceSet>): void {
+  function buildEndpointsOnly(entry: ViewEntry, previous: Snapshot, changed: TouchedServices, patched: Map<ResourceSet, Map<string, ResourceSet>>): void {
     stats.endpointOnlyBuilds += 1;
     const before = previous.resources[TypeUrl.ClusterLoadAssignment];
-    const { region, zone, subZone } = entry.view.locality;
-    const key = [before.version, region, zone, subZone, ...changed.map((s) => s.key)].join('\0');
-    let endpointsSet = sharedSets.get(key);
+    let byLocality = patched.get(before);
+    if (!byLocality) patched.set(before, (byLocality = new Map()));
+    const key = `${localityKeyOf(entry.view)}\0${changed.key}`;
+    let endpointsSet = byLocality.get(key);
     if (!endpointsSet) {
       const replacements = [];
-      for (const service of changed) {
+      for (const service of changed.services) {
         for (const cluster of service.clusters) {
           replacements.push(encoder.encode(TypeUrl.ClusterLoadAssignment, memo.assignment(cluster, entry.view.locality)));
         }
       }
       endpointsSet = patchResourceSet(before, replacements);
-      sharedSets.set(key, endpointsSet);
+      byLocality.set(key, endpointsSet);
     }
-    if (endpointsSet === before) return;
-    entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.ClusterLoadAssignment]: endpointsSet });
+    entry.snapshot = withResourceSet(previous, TypeUrl.ClusterLoadAssignment, endpointsSet);
   }
 
   function flush(): void {
@@ -238,40 +240,51 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
       (serviceChange ? undefined : updateMeshModel(previousModel, registrySnapshot, endpointKeys, lookup, modelOptions)) ??
       buildMeshModel(registrySnapshot, previousModel, lookup, modelOptions);
     built = model;
-    const sharedSets = new Map<string, ResourceSet>();
+    const patched = new Map<ResourceSet, Map<string, ResourceSet>>();
 
     // After a service or config change every view may change; otherwise only the views that see a
-    // changed service, and those still waiting for a first good snapshot.
-    let candidates: Iterable<ViewEntry>;
-    if (serviceChange) {
-      candidates = [...entries.values()];
-    } else {
-      const affected = new Set<ViewEntry>(unbuilt);
-      for (const key of endpointKeys) for (const entry of viewsByService.get(key) ?? []) affected.add(entry);
-      candidates = affected;
-    }
+    // changed service (with the changed services each sees), and those still waiting for a first
+    // good snapshot.
+    const touchedBy = serviceChange ? undefined : touchedServices(endpointKeys, previousModel, model);
+    const candidates: Iterable<ViewEntry> = touchedBy ? new Set([...unbuilt, ...touchedBy.keys()]) : [...entries.values()];
     for (const entry of candidates) {
       if (entries.get(entry.key) !== entry) continue;
       const oldSnapshot = entry.snapshot;
-      const touched = endpointKeys
-        .filter((key) => entry.visibleKeys.has(key))
-        .map((key) => model.services.get(key))
-        .filter((service): service is ServiceModel => service !== undefined);
+      const touched = touchedBy?.get(entry);
       // Endpoints cannot change a view (its key covers no endpoint), so the view is kept as is.
-      if (!serviceChange && oldSnapshot && touched.every((s) => endpointOnly(previousModel, s))) {
-        if (touched.length === 0) continue;
-        buildEndpointsOnly(entry, oldSnapshot, touched, sharedSets);
+      if (touched && oldSnapshot && touched.endpointOnly) {
+        buildEndpointsOnly(entry, oldSnapshot, touched, patched);
       } else {
         const view = viewOf(entry.identity);
         if (view.key !== entry.key) rekey(entry, view);
         entry.view = view;
         buildFull(entry);
       }
-      if (entry.snapshot && entry.snapshot.version !== oldSnapshot?.version) notify(entry);
+      if (entry.snapshot && entry.snapshot !== oldSnapshot && !(oldSnapshot && sameContent(oldSnapshot, entry.snapshot))) notify(entry);
     }
     stats.encoded = encoder.stats.encoded;
     stats.reused = encoder.stats.reused;
     stats.lastFlushMs = performance.now() - started;
+  }
+
+  /**
+   * For each view that sees a service whose endpoints changed: those services, a key naming them,
+   * and whether only their endpoints changed. Views seeing the same changed services share one
+   * record (one per distinct combination; one in all for the usual single change).
+   */
+  function touchedServices(keys: readonly ServiceKey[], previous: MeshModel, model: MeshModel): Map<ViewEntry, TouchedServices> {
+    const byEntry = new Map<ViewEntry, TouchedServices>();
+    const combinations = new Map<string, TouchedServices>();
+    for (const key of keys) {
+      const service = model.services.get(key);
+      if (!service) continue;
+      const single = combined(combinations, undefined, service, endpointOnly(previous, service));
+      for (const entry of viewsByService.get(key) ?? []) {
+        const sofar = byEntry.get(entry);
+        byEntry.set(entry, sofar ? combined(combinations, sofar, service, single.endpointOnly) : single);
+      }
+    }
+    return byEntry;
   }
 
   /** Replaces the Secret set of every proven view whose certificate or bundle changed. */
@@ -281,8 +294,8 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
       const id = entry.view.workloadIdentity;
       const previous = entry.snapshot;
       if (id === '' || !previous || (!pendingBundle && !pendingSecrets.has(id))) continue;
-      entry.snapshot = buildSnapshot({ ...previous.resources, [TypeUrl.Secret]: encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view), previous.resources[TypeUrl.Secret]) });
-      if (entry.snapshot.version !== previous.version) notify(entry);
+      entry.snapshot = withResourceSet(previous, TypeUrl.Secret, encoder.encodeSet(TypeUrl.Secret, secretsFor(entry.view), previous.resources[TypeUrl.Secret]));
+      if (entry.snapshot !== previous && !sameContent(previous, entry.snapshot)) notify(entry);
     }
     pendingSecrets.clear();
     pendingBundle = false;
@@ -432,6 +445,40 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
 }
 
 /** True when only the endpoints of `service` changed (same port and protocol as before). */
+/** The changed services a view sees: `key` names the combination (shared-set lookups). */
+interface TouchedServices {
+  readonly key: string;
+  readonly services: readonly ServiceModel[];
+  /** Only endpoints changed (ports, protocol and clusters as before): the view itself is unchanged. */
+  readonly endpointOnly: boolean;
+}
+
+/** `sofar` plus `service`, one shared record per combination. */
+function combined(combinations: Map<string, TouchedServices>, sofar: TouchedServices | undefined, service: ServiceModel, endpointOnly: boolean): TouchedServices {
+  const key = sofar ? `${sofar.key}\0${service.key}` : service.key;
+  let record = combinations.get(key);
+  if (!record) {
+    record = {
+      key,
+      services: sofar ? [...sofar.services, service] : [service],
+      endpointOnly: (sofar?.endpointOnly ?? true) && endpointOnly,
+    };
+    combinations.set(key, record);
+  }
+  return record;
+}
+
+/** The locality part of a shared endpoint set's key (assignments are prioritized by it). */
+const localityKeys = new WeakMap<ProxyView, string>();
+function localityKeyOf(view: ProxyView): string {
+  let key = localityKeys.get(view);
+  if (key === undefined) {
+    const { region, zone, subZone } = view.locality;
+    localityKeys.set(view, (key = `${region}\0${zone}\0${subZone}`));
+  }
+  return key;
+}
+
 function endpointOnly(previous: MeshModel, service: ServiceModel): boolean {
   const before = previous.services.get(service.key);
   return before !== undefined && before.port === service.port && before.protocol === service.protocol &&

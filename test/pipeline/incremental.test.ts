@@ -87,6 +87,35 @@ describe('endpoint-only recompute', () => {
     });
   });
 
+  it('several services changed in one flush: views that see different ones, in different zones, each equal a from-scratch build', () => {
+    const registry = feed(initial);
+    const pipeline = createMeshPipeline({ registry, config: configFeed });
+    opened.push(pipeline);
+    const zoneB = { ...sidecar('delta'), id: 'delta-b', locality: { region: 'r1', zone: 'b' } };
+    // gamma sees alpha only; beta and delta (zones a and b) see alpha and epsilon.
+    const nodes = [sidecar('beta'), sidecar('gamma'), sidecar('delta'), zoneB];
+    const watches = nodes.map((node) => pipeline.watch(node, () => undefined));
+    const builds = pipeline.stats().fullBuilds;
+    let current = initial;
+    for (const [service, s] of [['alpha', 1], ['epsilon', 2]] as const) {
+      current = withInstances(current, `${service}.shop`, [
+        instanceRecord({ service, namespace: 'shop', address: `10.6.${s}.1`, port: 8080, locality: { region: 'r1', zone: 'a' } }),
+        instanceRecord({ service, namespace: 'shop', address: `10.6.${s}.2`, port: 8080, locality: { region: 'r1', zone: 'b' } }),
+      ]);
+    }
+    registry.publish(current, { endpointsChanged: ['alpha.shop', 'epsilon.shop'], servicesChanged: [] });
+    pipeline.flushNow();
+    expect(pipeline.stats().fullBuilds).toBe(builds);
+    nodes.forEach((node, i) => {
+      const expected = fresh(current, node);
+      const actual = watches[i]?.current();
+      expect(endpointsOf(actual)).toEqual(endpointsOf(expected));
+      expect(actual?.version).toBe(expected?.version);
+    });
+    // Zones order endpoint priorities differently: the two delta sidecars hold different sets.
+    expect(watches[2]?.current()?.resources[TypeUrl.ClusterLoadAssignment]).not.toBe(watches[3]?.current()?.resources[TypeUrl.ClusterLoadAssignment]);
+  });
+
   it('notifies only the views that see the changed service', () => {
     const registry = feed(initial);
     const pipeline = createMeshPipeline({ registry, config: configFeed });

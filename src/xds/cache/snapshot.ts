@@ -130,11 +130,43 @@ export function patchResourceSet(set: ResourceSet, replacements: Iterable<Encode
 }
 
 const EMPTY_SET: ResourceSet = resourceSet([]);
+const TYPE_URLS: readonly TypeUrl[] = Object.values(TypeUrl);
+
+/**
+ * A snapshot whose version is hashed when first read. An endpoint change makes a new snapshot
+ * for every view that sees the service (thousands), and streams compare sets, not snapshot
+ * versions: only status and CSDS read it.
+ */
+class VersionedSnapshot implements Snapshot {
+  #version: string | undefined;
+  constructor(readonly resources: Readonly<Record<TypeUrl, ResourceSet>>) {}
+
+  get version(): string {
+    return (this.#version ??= contentHash(...TYPE_URLS.map((url) => this.resources[url].version)));
+  }
+}
 
 /** A snapshot from per-type resource sets; missing types are empty. */
 export function buildSnapshot(sets: Partial<Record<TypeUrl, ResourceSet>>): Snapshot {
   const resources = {} as Record<TypeUrl, ResourceSet>;
-  for (const url of Object.values(TypeUrl)) resources[url] = sets[url] ?? EMPTY_SET;
-  const version = contentHash(...Object.values(TypeUrl).map((url) => resources[url].version));
-  return { version, resources };
+  for (const url of TYPE_URLS) resources[url] = sets[url] ?? EMPTY_SET;
+  return new VersionedSnapshot(resources);
+}
+
+/** Whether two snapshots hold sets of equal versions for every type (without hashing them). */
+export function sameContent(a: Snapshot, b: Snapshot): boolean {
+  for (const url of TYPE_URLS) {
+    const x = a.resources[url];
+    const y = b.resources[url];
+    if (x !== y && x.version !== y.version) return false;
+  }
+  return true;
+}
+
+/** `previous` with the set of one type replaced; `previous` itself when that set is the same. */
+export function withResourceSet(previous: Snapshot, typeUrl: TypeUrl, set: ResourceSet): Snapshot {
+  if (previous.resources[typeUrl] === set) return previous;
+  const resources = {} as Record<TypeUrl, ResourceSet>;
+  for (const url of TYPE_URLS) resources[url] = url === typeUrl ? set : previous.resources[url];
+  return new VersionedSnapshot(resources);
 }

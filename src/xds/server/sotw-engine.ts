@@ -59,18 +59,17 @@ const PARTIAL_TYPES: ReadonlySet<TypeUrl> = new Set<TypeUrl>([TypeUrl.ClusterLoa
 const TYPE_BITS: ReadonlyMap<TypeUrl, number> = new Map(PUSH_ORDER.map((url, i) => [url, 1 << i] as const));
 const ALL_TYPES = (1 << PUSH_ORDER.length) - 1;
 
-// Which types differ between two snapshots, computed once per pair and shared by every stream:
-// a stream then touches only the state of a type that changed (thousands of streams per push).
-const changedTypes = new WeakMap<Snapshot, WeakMap<Snapshot, number>>();
-
+/**
+ * Which types differ between two snapshots. Unchanged types share their set object, so this is
+ * mostly identity compares; a stream then touches only the state of a type that changed.
+ */
 function changedTypeMask(previous: Snapshot, next: Snapshot): number {
-  let byNext = changedTypes.get(previous);
-  if (!byNext) changedTypes.set(previous, (byNext = new WeakMap()));
-  let mask = byNext.get(next);
-  if (mask === undefined) {
-    mask = 0;
-    for (const [i, url] of PUSH_ORDER.entries()) if (previous.resources[url].version !== next.resources[url].version) mask |= 1 << i;
-    byNext.set(next, mask);
+  let mask = 0;
+  for (let i = 0; i < PUSH_ORDER.length; i += 1) {
+    const url = PUSH_ORDER[i] as TypeUrl;
+    const a = previous.resources[url];
+    const b = next.resources[url];
+    if (a !== b && a.version !== b.version) mask |= 1 << i;
   }
   return mask;
 }

@@ -52,7 +52,8 @@ export function createSession<Req extends SotwRequest | DeltaRequest>(options: S
   let info: StreamInfo | undefined;
   let connectedAt = '';
   let watch: SnapshotWatch | undefined;
-  let snapshotVersion: string | undefined;
+  // The snapshot last taken; its version is hashed only when status asks (snapshot.ts).
+  let lastSnapshot: Snapshot | undefined;
 
   const outbox: Outbox = {
     ready: () => !congested && !ended,
@@ -97,7 +98,7 @@ export function createSession<Req extends SotwRequest | DeltaRequest>(options: S
   const onSnapshot = (snapshot: Snapshot): void => {
     if (ended) return;
     guarded('taking a snapshot', () => {
-      snapshotVersion = snapshot.version;
+      lastSnapshot = snapshot;
       engine.onSnapshot(snapshot);
     });
     if (ended || pushQueued) return;
@@ -124,8 +125,8 @@ export function createSession<Req extends SotwRequest | DeltaRequest>(options: S
   const startWatch = (nodeInfo: NodeInfo): void => {
     watch = options.source.watch(nodeInfo, onSnapshot);
     const current = watch.current();
-    if (current && snapshotVersion === undefined) {
-      snapshotVersion = current.version;
+    if (current && lastSnapshot === undefined) {
+      lastSnapshot = current;
       engine.onSnapshot(current);
     }
   };
@@ -175,7 +176,7 @@ export function createSession<Req extends SotwRequest | DeltaRequest>(options: S
         protocol: options.protocol,
         peer: transport.peer,
         connectedAt,
-        snapshotVersion,
+        snapshotVersion: lastSnapshot?.version,
         types: engine.types(),
       };
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSnapshot, patchResourceSet, resourceSet } from '../../../src/xds/cache/snapshot.ts';
+import { buildSnapshot, patchResourceSet, resourceSet, sameContent, withResourceSet } from '../../../src/xds/cache/snapshot.ts';
 import type { EncodedResource, ResourceSet } from '../../../src/xds/cache/types.ts';
 import { TypeUrl } from '../../../src/xds/type-urls.ts';
 
@@ -78,6 +78,28 @@ describe('patchResourceSet', () => {
     const expected = resourceSet([...items(5), item('aaa-new', '1')]);
     expect(patched.version).toBe(expected.version);
     expect([...patched.items.keys()][0]).toBe('aaa-new');
+  });
+
+  it('replaces one type\'s set without rebuilding: same object when the set is the same, same version as a full build', () => {
+    const before = buildSnapshot({ [TypeUrl.Cluster]: resourceSet([item('c', '1')]), [TypeUrl.ClusterLoadAssignment]: resourceSet(items(3)) });
+    expect(withResourceSet(before, TypeUrl.ClusterLoadAssignment, before.resources[TypeUrl.ClusterLoadAssignment])).toBe(before);
+    const endpoints = resourceSet([...items(2), item('cluster-0002', 'x')]);
+    const replaced = withResourceSet(before, TypeUrl.ClusterLoadAssignment, endpoints);
+    expect(replaced.resources[TypeUrl.Cluster]).toBe(before.resources[TypeUrl.Cluster]);
+    expect(replaced.resources[TypeUrl.ClusterLoadAssignment]).toBe(endpoints);
+    expect(replaced.version).toBe(buildSnapshot({ ...before.resources, [TypeUrl.ClusterLoadAssignment]: endpoints }).version);
+    expect(replaced.version).not.toBe(before.version);
+  });
+
+  it('tells snapshots of equal content apart from changed ones without hashing them', () => {
+    const a = buildSnapshot({ [TypeUrl.Cluster]: resourceSet([item('c', '1')]) });
+    const equal = buildSnapshot({ [TypeUrl.Cluster]: resourceSet([item('c', '1')]) });
+    const changed = buildSnapshot({ [TypeUrl.Cluster]: resourceSet([item('c', '2')]) });
+    const moreTypes = buildSnapshot({ [TypeUrl.Cluster]: resourceSet([item('c', '1')]), [TypeUrl.Secret]: resourceSet([item('s', '1')]) });
+    expect(equal.resources[TypeUrl.Cluster]).not.toBe(a.resources[TypeUrl.Cluster]);
+    expect(sameContent(a, equal)).toBe(true);
+    expect(sameContent(a, changed)).toBe(false);
+    expect(sameContent(a, moreTypes)).toBe(false);
   });
 
   it('gives a snapshot the same version as one built from scratch', () => {
