@@ -11,7 +11,7 @@ import { createAdsGrpcClient } from '../../src/xds/client/raw-stream.ts';
 import { messageType } from '../../src/xds/proto/codec.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
 import type { LoadCommand, LoadReply, ResourceDump, StreamBehaviour } from './load-protocol.ts';
-import { behaviourOptions, bytesSince, waitOnResource } from './load-tracking.ts';
+import { behaviourOptions, bytesSince, holderIndex, waitOnResource } from './load-tracking.ts';
 import { secretConditionMet, type SecretCondition } from './secret-check.ts';
 import { epochMs } from './stats.ts';
 
@@ -20,6 +20,7 @@ messageType('envoy.service.discovery.v3.DiscoveryRequest');
 messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
 
 let clients: AdsClient[] = [];
+const holders = holderIndex();
 /** Per client (same order): its behaviour, and its response count at the last 'bytes-mark'. */
 let behaviours: StreamBehaviour[] = [];
 let byteMarks: number[] = [];
@@ -74,6 +75,7 @@ async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Pr
     connect(command.address, node, command.mode, {
       recordResponses: command.record ?? false,
       deadlineMs: DEADLINE_MS,
+      onHeldNamesChange: holders.changed,
       ...transportOptions(command.address, i, perConnection),
       ...behaviourOptions(command.behaviours?.[i], command.slowDelayMs),
     }),
@@ -248,7 +250,7 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
     }
     case 'arm-resource': {
       const skip = command.healthyOnly === true ? (i: number) => behaviours[i] !== 'healthy' : undefined;
-      const { tracked, done } = waitOnResource(clients, command, skip);
+      const { tracked, done } = waitOnResource(clients, command, skip, holders);
       waits.set(command.id, done);
       return { seq, ok: true, armed: tracked };
     }

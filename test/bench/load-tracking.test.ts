@@ -3,7 +3,7 @@ import { startLagMonitor } from '../../bench/lib/event-loop-lag.ts';
 import { startFloorServer, type FloorServer } from '../../bench/lib/floor-server.ts';
 import { startLoadFleet, type LoadFleet } from '../../bench/lib/load-fleet.ts';
 import { sidecarClientNode, type ResourceDump } from '../../bench/lib/load-protocol.ts';
-import { behaviourOptions, bytesSince, NACK_MESSAGE, waitOnResource } from '../../bench/lib/load-tracking.ts';
+import { behaviourOptions, bytesSince, holderIndex, NACK_MESSAGE, waitOnResource } from '../../bench/lib/load-tracking.ts';
 import { generateRegistrySnapshot } from '../../bench/lib/mesh-generator.ts';
 import { outboundClusterName } from '../../src/model/names.ts';
 import { connect, type AdsClient } from '../../src/xds/client/ads-client.ts';
@@ -89,6 +89,55 @@ describe('waits on a resource and byte counts (in process)', () => {
     expect((await present.done).ackedAt).toHaveLength(2);
     const absent = waitOnResource(clients.slice(0, 2), { typeUrl: TypeUrl.ClusterLoadAssignment, name: CLUSTER, expect: 'absent', timeoutMs: 200 });
     expect(await absent.done).toEqual({ ackedAt: [], missing: 2 });
+  });
+});
+
+describe('the holder index', () => {
+  /** A client holding `names` of EDS, counting how often its resources are read. */
+  function fakeClient(names: string[], reads: { count: number }): AdsClient {
+    const held = new Map(names.map((name) => [name, { name, version: '1', any: new Uint8Array(0) }]));
+    return { resources: () => (reads.count += 1, held) } as unknown as AdsClient;
+  }
+
+  it('finds the clients holding a name once, and scans again only after held names changed or the clients were replaced', () => {
+    const reads = { count: 0 };
+    const clients = [fakeClient(['a'], reads), fakeClient(['b'], reads), fakeClient(['a', 'b'], reads)];
+    const index = holderIndex();
+    expect(index.holders(clients, TypeUrl.ClusterLoadAssignment, 'a')).toEqual([0, 2]);
+    expect(reads.count).toBe(3);
+    expect(index.holders(clients, TypeUrl.ClusterLoadAssignment, 'a')).toEqual([0, 2]);
+    expect(reads.count).toBe(3);
+    expect(index.holders(clients, TypeUrl.ClusterLoadAssignment, 'b')).toEqual([1, 2]);
+    index.changed();
+    expect(index.holders(clients, TypeUrl.ClusterLoadAssignment, 'a')).toEqual([0, 2]);
+    expect(reads.count).toBe(9);
+    const replaced = [fakeClient(['a'], reads)];
+    expect(index.holders(replaced, TypeUrl.ClusterLoadAssignment, 'a')).toEqual([0]);
+  });
+
+  it('is told by real clients when the names they hold change, not when a held resource gets a new version', async () => {
+    const floor = await startFloorServer(before);
+    let changes = 0;
+    const index = holderIndex();
+    const clients = (['sotw', 'delta'] as const).map((mode) =>
+      connect(floor.address, NODE, mode, { deadlineMs: 10_000, onHeldNamesChange: () => (changes += 1, index.changed()) }),
+    );
+    try {
+      const full = (c: AdsClient): boolean =>
+        c.resources(TypeUrl.ClusterLoadAssignment).size === items(before, TypeUrl.ClusterLoadAssignment).length &&
+        c.resources(TypeUrl.RouteConfiguration).size === items(before, TypeUrl.RouteConfiguration).length;
+      for (const client of clients) await client.waitFor(full, 5_000);
+      expect(changes).toBeGreaterThan(0);
+      const settled = changes;
+      const wait = waitOnResource(clients, { typeUrl: TypeUrl.ClusterLoadAssignment, name: CLUSTER, expect: 'changed', holdersOnly: true, timeoutMs: 5_000 }, undefined, index);
+      expect(wait.tracked).toBe(2);
+      await floor.push(items(after, TypeUrl.ClusterLoadAssignment), 5_000);
+      expect((await wait.done).ackedAt).toHaveLength(2);
+      expect(changes).toBe(settled);
+    } finally {
+      for (const client of clients) client.close();
+      await floor.close();
+    }
   });
 });
 

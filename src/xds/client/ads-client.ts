@@ -65,6 +65,11 @@ export interface AdsClientOptions {
    * (h2-stream.ts) over a shared HTTP/2 session; `grpcClient` and `deadlineMs` are then unused.
    */
   readonly openStream?: (mode: 'sotw' | 'delta') => RawAdsStream;
+  /**
+   * Called when the names held for a type change (a resource added or removed; not a new version
+   * of one), so a caller can keep an index of which clients hold what.
+   */
+  readonly onHeldNamesChange?: (typeUrl: TypeUrl) => void;
 }
 
 /** A connected client. */
@@ -222,7 +227,11 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     state.wildcard = wildcard;
     state.names = next;
     // Unsubscribed names are forgotten (non-wildcard types keep only what they asked for).
-    if (!wildcard) for (const name of [...state.held.keys()]) if (!next.has(name)) state.held.delete(name);
+    if (!wildcard) {
+      let forgot = false;
+      for (const name of [...state.held.keys()]) if (!next.has(name)) forgot = state.held.delete(name) || forgot;
+      if (forgot) options.onHeldNamesChange?.(typeUrl);
+    }
     announce(typeUrl, state);
   };
 
@@ -249,17 +258,19 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
   };
 
   const apply = (response: ReceivedResponse, state: TypeState): void => {
+    const namesChanged = options.onHeldNamesChange !== undefined && changesHeldNames(response, state.held, mode === 'sotw' && FULL_STATE_TYPES.has(response.typeUrl));
     if (mode === 'delta') {
       for (const r of response.resources) state.held.set(r.name, r);
       for (const name of response.removed) state.held.delete(name);
       // system_version_info: not part of the protocol state, but tells that the type was answered.
       state.version = response.versionInfo || state.version || 'answered';
-      return;
+    } else {
+      const version = response.versionInfo;
+      if (FULL_STATE_TYPES.has(response.typeUrl)) state.held.clear();
+      for (const r of response.resources) state.held.set(r.name, { name: r.name, version, any: r.any });
+      state.version = version;
     }
-    const version = response.versionInfo;
-    if (FULL_STATE_TYPES.has(response.typeUrl)) state.held.clear();
-    for (const r of response.resources) state.held.set(r.name, { name: r.name, version, any: r.any });
-    state.version = version;
+    if (namesChanged) options.onHeldNamesChange?.(response.typeUrl as TypeUrl);
   };
 
   const handle = (response: ReceivedResponse, at: number): void => {
@@ -376,4 +387,12 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     setSubscription(TypeUrl.Listener, '*');
   }
   return client;
+}
+
+/** Whether applying `response` adds or removes a held name (`fullState`: it replaces them all). */
+function changesHeldNames(response: ReceivedResponse, held: ReadonlyMap<string, unknown>, fullState: boolean): boolean {
+  if (fullState && response.resources.length !== held.size) return true;
+  for (const r of response.resources) if (!held.has(r.name)) return true;
+  for (const name of response.removed) if (held.has(name)) return true;
+  return false;
 }
