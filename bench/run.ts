@@ -4,12 +4,13 @@
  * bench/results/<date>.json and .md. Exit code 1 on bad arguments or a failed scenario.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, USAGE } from './lib/args.ts';
 import { machineDescription, toMarkdown, writeReport, type ScenarioResult } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
+import { optionsOnly, runScenarioInChild } from './lib/scenario-process.ts';
 import { certificates } from './scenarios/certificates.ts';
 import { coldStart } from './scenarios/cold-start.ts';
 import { broadcast } from './scenarios/broadcast.ts';
@@ -69,7 +70,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const results: ScenarioResult[] = [];
   const started = performance.now();
   let failed = false;
+  // Several scenarios: each in a fresh process (scenario-process.ts), this one only collects.
+  const isolate = selected.length > 1 && args.resultsJson === undefined;
+  const options = optionsOnly(argv, new Set(SCENARIOS.map((s) => s.name)));
   for (const scenario of selected) {
+    if (isolate) {
+      const child = await runScenarioInChild(scenario.name, options);
+      results.push(...child.results);
+      if (!child.ok) {
+        failed = true;
+        progress(`scenario ${scenario.name} failed (its process exited with an error)`);
+      }
+      continue;
+    }
     try {
       results.push(
         ...(await scenario.run({
@@ -88,6 +101,10 @@ async function main(argv: readonly string[]): Promise<number> {
       failed = true;
       progress(`scenario ${scenario.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
+  }
+  if (args.resultsJson !== undefined) {
+    await writeFile(args.resultsJson, JSON.stringify(results));
+    return failed ? 1 : 0;
   }
   const withPinning = results.map((r) => ({ ...r, notes: [...(r.notes ?? []), ...(pinned ? [] : ['server and load generators were not pinned to separate cores'])] }));
   process.stdout.write(toMarkdown(withPinning, machineDescription()));

@@ -19,6 +19,8 @@ export interface BenchArgs {
   /** Write a CPU profile of the server during each measured section. */
   readonly profile: boolean;
   readonly help: boolean;
+  /** Internal (scenario-process.ts): write the results here as JSON, and no report. */
+  readonly resultsJson: string | undefined;
 }
 
 export type ParseResult = { readonly ok: true; readonly args: BenchArgs } | { readonly ok: false; readonly error: string };
@@ -35,6 +37,7 @@ export function parseBenchArgs(argv: readonly string[]): ParseResult {
   let help = false;
   let modes: ('sotw' | 'delta')[] | undefined;
   let outDir: string | undefined;
+  let resultsJson: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const raw = argv[i] ?? '';
     const eq = raw.indexOf('=');
@@ -63,6 +66,10 @@ export function parseBenchArgs(argv: readonly string[]): ParseResult {
       const text = value();
       if (text === undefined || text === '') return { ok: false, error: '--out needs a folder' };
       outDir = text;
+    } else if (flag === '--results-json') {
+      const text = value();
+      if (text === undefined || text === '') return { ok: false, error: '--results-json needs a file' };
+      resultsJson = text;
     } else if (raw.startsWith('-')) return { ok: false, error: `unknown option ${raw}` };
     else scenarios.push(raw);
   }
@@ -80,6 +87,7 @@ export function parseBenchArgs(argv: readonly string[]): ParseResult {
       outDir,
       profile,
       help,
+      resultsJson,
     },
   };
 }

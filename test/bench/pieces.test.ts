@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../../bench/lib/args.ts';
+import { optionsOnly } from '../../bench/lib/scenario-process.ts';
 import { generateInstances, generateRegistrySnapshot } from '../../bench/lib/mesh-generator.ts';
 import { atMost, toMarkdown } from '../../bench/lib/report.ts';
 import { median, percentile, summary } from '../../bench/lib/stats.ts';
@@ -78,8 +79,18 @@ describe('bench arguments', () => {
         outDir: undefined,
         profile: false,
         help: false,
+        resultsJson: undefined,
       },
     });
+  });
+
+  it('gives a scenario\'s own process the options without the scenario names or a results file', () => {
+    const parsed = parseBenchArgs(['churn', '--results-json', '/tmp/r.json']);
+    expect(parsed.ok && parsed.args.resultsJson).toBe('/tmp/r.json');
+    const names = new Set(['churn', 'memory']);
+    expect(optionsOnly(['churn', '--quick', 'memory', '--streams', '40', '--results-json', 'x', '--out=dir', '--results-json=y'], names)).toEqual(['--quick', '--streams', '40', '--out=dir']);
+    // A value that happens to be a scenario's name stays with its option.
+    expect(optionsOnly(['--out', 'memory', 'churn'], names)).toEqual(['--out', 'memory']);
   });
 
   it('reports bad input as a message naming the option', () => {

@@ -78,6 +78,11 @@ function isWildcard(state: SotwTypeState): boolean {
   return state.explicitWildcard || (state.legacyWildcard && state.names.length === 0);
 }
 
+/** A request's resource_names as a subscription: sorted unique explicit names, and whether `*` is among them. */
+function normalizeNames(names: readonly string[]): { explicit: string[]; star: boolean } {
+  return { explicit: [...new Set(names.filter((name) => name !== '*'))].sort(), star: names.includes('*') };
+}
+
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, i) => name === b[i]);
 }
@@ -143,13 +148,9 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
       options.onUnknownType?.(typeUrl);
       return;
     }
-    const normalize = (): { explicit: string[]; star: boolean } => ({
-      explicit: [...new Set(request.resourceNames.filter((name) => name !== '*'))].sort(),
-      star: request.resourceNames.includes('*'),
-    });
     let state = states.get(typeUrl);
     if (!state) {
-      const { explicit, star } = normalize();
+      const { explicit, star } = normalizeNames(request.resourceNames);
       state = {
         typeUrl,
         bit: TYPE_BITS.get(typeUrl) ?? 0,
@@ -190,7 +191,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
     state.rawNamesWire = request.namesWire === undefined ? undefined : Buffer.from(request.namesWire);
     if (sameList(state.rawNames, request.resourceNames)) return;
     state.rawNames = request.resourceNames;
-    const { explicit, star } = normalize();
+    const { explicit, star } = normalizeNames(request.resourceNames);
     const wasWildcard = isWildcard(state);
     if (request.resourceNames.length > 0) state.legacyWildcard = false;
     state.explicitWildcard = star;
@@ -286,9 +287,9 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
       // Only the states of types that changed (and are not dirty already) are touched.
       const changed = (previous ? changedTypeMask(previous, next) : ALL_TYPES) & presentMask & ~dirtyMask;
       if (changed === 0) return;
-      for (const [i, typeUrl] of PUSH_ORDER.entries()) {
+      for (let i = 0; i < PUSH_ORDER.length; i += 1) {
         if ((changed & (1 << i)) === 0) continue;
-        const state = states.get(typeUrl);
+        const state = states.get(PUSH_ORDER[i] as TypeUrl);
         if (state) markDirty(state);
       }
     },
