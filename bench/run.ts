@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, USAGE } from './lib/args.ts';
+import { calibrationMs } from './lib/calibration.ts';
 import { machineDescription, toMarkdown, writeReport, type ScenarioResult } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
 import { optionsOnly, runScenarioInChild } from './lib/scenario-process.ts';
@@ -63,7 +64,9 @@ async function main(argv: readonly string[]): Promise<number> {
   // Server (this process) and load generators on different cores, so neither steals the other's.
   const pinned = args.pin && cpus().length >= 2 && pinSelf(SERVER_CORE);
   const progress = (line: string): void => void process.stderr.write(`${line}\n`);
-  progress(`machine: ${machineDescription()}${pinned ? `; server on core ${SERVER_CORE}, load generators on core ${LOAD_CORE}` : '; not pinned'}`);
+  // The machine's speed now (calibration.ts); a scenario's own process skips it (its parent reports).
+  const machine = args.resultsJson === undefined ? `${machineDescription()}; calibration ${calibrationMs().toFixed(0)} ms (calibration.ts: lower is faster)` : machineDescription();
+  progress(`machine: ${machine}${pinned ? `; server on core ${SERVER_CORE}, load generators on core ${LOAD_CORE}` : '; not pinned'}`);
 
   const outDir = args.outDir ?? fileURLToPath(new URL('./results/', import.meta.url));
   if (args.profile) await mkdir(outDir, { recursive: true });
@@ -107,8 +110,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return failed ? 1 : 0;
   }
   const withPinning = results.map((r) => ({ ...r, notes: [...(r.notes ?? []), ...(pinned ? [] : ['server and load generators were not pinned to separate cores'])] }));
-  process.stdout.write(toMarkdown(withPinning, machineDescription()));
-  if (withPinning.length > 0) progress(`wrote ${await writeReport(outDir, withPinning)} (${Math.round((performance.now() - started) / 1000)} s)`);
+  process.stdout.write(toMarkdown(withPinning, machine));
+  if (withPinning.length > 0) progress(`wrote ${await writeReport(outDir, withPinning, machine)} (${Math.round((performance.now() - started) / 1000)} s)`);
   return failed ? 1 : 0;
 }
 

@@ -62,11 +62,10 @@ export function toMarkdown(results: readonly ScenarioResult[], machine: string):
  * Writes `<dir>/<date>T<hhmm>.json` and `.md` (UTC; the time keeps a second run on the same day,
  * e.g. of one scenario, from overwriting the first); returns the JSON path.
  */
-export async function writeReport(dir: string, results: readonly ScenarioResult[]): Promise<string> {
+export async function writeReport(dir: string, results: readonly ScenarioResult[], machine = machineDescription()): Promise<string> {
   await mkdir(dir, { recursive: true });
   const iso = new Date().toISOString();
   const stamp = `${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}`;
-  const machine = machineDescription();
   const jsonPath = join(dir, `${stamp}.json`);
   await writeFile(jsonPath, `${JSON.stringify(results.map((r) => ({ ...r, machine })), null, 2)}\n`);
   await writeFile(join(dir, `${stamp}.md`), toMarkdown(results, machine));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../../bench/lib/args.ts';
 import { optionsOnly } from '../../bench/lib/scenario-process.ts';
+import { calibrationMs } from '../../bench/lib/calibration.ts';
 import { generateInstances, generateRegistrySnapshot } from '../../bench/lib/mesh-generator.ts';
 import { atMost, toMarkdown } from '../../bench/lib/report.ts';
 import { median, percentile, summary } from '../../bench/lib/stats.ts';
@@ -103,6 +104,15 @@ describe('bench arguments', () => {
     expect(bad(['--services'])).toContain('--services');
     expect(bad(['--mode', 'xds'])).toContain('--mode');
     expect(bad(['--fast'])).toContain('--fast');
+  });
+});
+
+describe('calibration', () => {
+  it('times the fixed workload in milliseconds', () => {
+    const ms = calibrationMs();
+    expect(Number.isFinite(ms)).toBe(true);
+    expect(ms).toBeGreaterThan(1);
+    expect(ms).toBeLessThan(10_000);
   });
 });
 
