@@ -273,8 +273,9 @@ describe('registry', () => {
     cleanups.push(() => store2.close());
     const second = await newRegistry(store2, clock.now);
     const snap = second.snapshot();
-    expect(snap.services).toEqual(expected.services);
-    expect(snap.instances).toEqual(expected.instances);
+    // As maps (a snapshot's maps are ReadonlyMaps; after changes, copy-on-write views).
+    expect(new Map(snap.services)).toEqual(new Map(expected.services));
+    expect(new Map(snap.instances)).toEqual(new Map(expected.instances));
     expect(snap.services.get('echo.demo')?.protocol).toBe('grpc');
     expect(snap.instances.get('reviews.bookinfo')?.map((i) => [i.id, i.weight, i.origin])).toEqual([['a', 1, 'api'], ['b', 8, 'file']]);
   });
