@@ -444,7 +444,6 @@ export function createMeshPipeline(options: MeshPipelineOptions): MeshPipeline {
   };
 }
 
-/** True when only the endpoints of `service` changed (same port and protocol as before). */
 /** The changed services a view sees: `key` names the combination (shared-set lookups). */
 interface TouchedServices {
   readonly key: string;
@@ -479,6 +478,7 @@ function localityKeyOf(view: ProxyView): string {
   return key;
 }
 
+/** True when only the endpoints of `service` changed (same port and protocol as before). */
 function endpointOnly(previous: MeshModel, service: ServiceModel): boolean {
   const before = previous.services.get(service.key);
   return before !== undefined && before.port === service.port && before.protocol === service.protocol &&
