@@ -28,8 +28,8 @@ import { defaultInstanceId } from './registry/validate.ts';
 import { openLevelStore } from './store/level-store.ts';
 import { formatDiagnostic } from './util/errors.ts';
 import { createLogger, type Logger } from './util/log.ts';
-import { createAdsServer, type AdsServer } from './xds/server/ads-server.ts';
-import type { ServingTls } from './xds/server/grpc-glue.ts';
+import { createAdsServer, type AdsServer, type GrpcServerKind } from './xds/server/ads-server.ts';
+import type { ServingTls } from './xds/server/glue-types.ts';
 import type { NodeInfo } from './xds/cache/types.ts';
 
 export interface TrellisOptions {
@@ -54,6 +54,8 @@ export interface TrellisOptions {
   /** How long an auto-registered proxy's instance outlives its disconnected stream. */
   readonly proxyGraceMs: number;
   readonly ttlSweepMs: number;
+  /** The gRPC transport of ADS/CSDS (default h2). */
+  readonly grpcServer?: GrpcServerKind;
 }
 
 export const DEFAULT_OPTIONS: TrellisOptions = {
@@ -141,6 +143,7 @@ async function start(
     const server = createAdsServer({
       source: gate.source,
       ...(tls ? { tls } : {}),
+      ...(options.grpcServer ? { grpcServer: options.grpcServer } : {}),
       log: log.child('ads'),
       onStreamOpen: ({ node }) => streamEvents.run(() => {
         if (registry) registerProxy(registry, node, log);

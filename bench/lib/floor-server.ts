@@ -6,7 +6,7 @@
  * included, against which Trellis's convergence is quoted.
  */
 import type { EncodedResource, ResourceSet } from '../../src/xds/cache/types.ts';
-import { createGrpcServer } from '../../src/xds/server/grpc-glue.ts';
+import { createGrpcJsServer } from '../../src/xds/server/grpc-js-glue.ts';
 import type { DeltaRequest, MalformedRequest, SotwRequest } from '../../src/xds/server/requests.ts';
 import { deltaResponse, prepareSotw, sotwResponse } from '../../src/xds/server/response-wire.ts';
 import { FULL_STATE_TYPES, isKnownTypeUrl, TypeUrl } from '../../src/xds/type-urls.ts';
@@ -112,7 +112,7 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
     }
   };
 
-  const server = createGrpcServer({
+  const server = createGrpcJsServer({
     openAds(mode, transport) {
       const stream: FloorStream = { mode, write: (bytes) => transport.write(bytes), sent: new Map(), hasEndpoints: false };
       streams.add(stream);

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { DEFAULT_OPTIONS, startTrellis } from '../../main.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
+import type { GrpcServerKind } from '../../xds/server/ads-server.ts';
 
 /** Parses host:port ([v6]:port allowed). */
 export function parseHostPort(text: string, flag: string): { host: string; port: number } {
@@ -15,7 +16,7 @@ export function parseHostPort(text: string, flag: string): { host: string; port:
 
 export const serveCommand: Command = {
   summary: 'run the control plane (xDS on 127.0.0.1:18000, HTTP API on 127.0.0.1:18001)',
-  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--config-dir DIR] [--proxy-grace 30s] [--trust-domain TD] [--key-algorithm ecdsa-p256|rsa-2048] [--ca-cert PEM --ca-key PEM [--ca-chain PEM]] [--xds-tls [--xds-tls-name NAME]...]',
+  usage: 'trellis serve [--xds HOST:PORT] [--api HOST:PORT] [--data DIR] [--example FILE_OR_DIR]... [--config-dir DIR] [--proxy-grace 30s] [--trust-domain TD] [--key-algorithm ecdsa-p256|rsa-2048] [--ca-cert PEM --ca-key PEM [--ca-chain PEM]] [--xds-tls [--xds-tls-name NAME]...] [--grpc-server h2|grpc-js]',
   options: {
     xds: { type: 'string' },
     api: { type: 'string' },
@@ -30,6 +31,7 @@ export const serveCommand: Command = {
     'proxy-grace': { type: 'string' },
     'xds-tls': { type: 'boolean' },
     'xds-tls-name': { type: 'string', multiple: true },
+    'grpc-server': { type: 'string' },
   },
   async run(values, out) {
     const xds = parseHostPort(typeof values['xds'] === 'string' ? values['xds'] : `${DEFAULT_OPTIONS.xdsHost}:${DEFAULT_OPTIONS.xdsPort}`, 'xds');
@@ -51,6 +53,7 @@ export const serveCommand: Command = {
       ...keyAlgorithm(values),
       ...caFiles(values),
       ...xdsTls(values, xds.host),
+      grpcServer: grpcServer(values),
     }, (listening) => out(`Trellis listening: xDS ${listening.xdsAddress}, API ${listening.apiUrl}`));
     out(`Trellis ready: xDS ${trellis.xdsAddress}, API ${trellis.apiUrl}`);
     if (trellis.newAdminToken) out('An admin token was created in the data folder (admin.token); the CLI reads it from there.');
@@ -104,6 +107,16 @@ function xdsTls(values: FlagValues, listenHost: string): { xdsTls?: XdsTlsNames 
     }
   }
   return { xdsTls: xdsServingNames(listenHost, extra) };
+}
+
+/**
+ * --grpc-server: the gRPC transport of ADS/CSDS, h2 (default: gRPC spoken over node:http2) or
+ * grpc-js; TRELLIS_GRPC_SERVER sets the default.
+ */
+function grpcServer(values: FlagValues): GrpcServerKind {
+  const text = typeof values['grpc-server'] === 'string' ? values['grpc-server'] : process.env['TRELLIS_GRPC_SERVER'] ?? 'h2';
+  if (text !== 'h2' && text !== 'grpc-js') throw new UsageError(`--grpc-server takes h2 or grpc-js, got "${text}"`);
+  return text;
 }
 
 /** --ca-cert and --ca-key go together (a root or intermediate Trellis signs with). */

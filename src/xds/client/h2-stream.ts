@@ -9,6 +9,7 @@ import * as http2 from 'node:http2';
 import { adsCallShape, type RawAdsStream } from './raw-stream.ts';
 import { responseInbox, type StreamEnd } from './response-inbox.ts';
 import { encodeMessage } from '../proto/codec.ts';
+import { frameMessage, grpcMessageReader } from '../grpc-framing.ts';
 
 const MiB = 1024 * 1024;
 const GRPC_STATUS_UNAVAILABLE = 14;
@@ -28,57 +29,6 @@ export function connectH2(address: string): http2.ClientHttp2Session {
   // Errors end the session's streams, which report them as their status.
   session.on('error', () => undefined);
   return session;
-}
-
-/**
- * Splits a gRPC response body into messages. Complete messages inside one chunk are views of it
- * (no copy); a message spread over chunks is joined once, when its last byte arrives.
- */
-export function grpcMessageReader(onMessage: (message: Buffer) => void): (chunk: Buffer) => void {
-  let chunks: Buffer[] = [];
-  let buffered = 0;
-  /** Bytes needed before the next message can be cut: its prefix, then prefix + body. */
-  let need = 5;
-  return (chunk) => {
-    if (chunks.length > 0) {
-      chunks.push(chunk);
-      buffered += chunk.length;
-      if (buffered < need) return;
-      chunk = Buffer.concat(chunks, buffered);
-      chunks = [];
-      buffered = 0;
-    }
-    let pos = 0;
-    for (;;) {
-      const left = chunk.length - pos;
-      if (left < 5) {
-        need = 5;
-        break;
-      }
-      if (chunk[pos] !== 0) throw new Error('compressed gRPC message (none was asked for)');
-      const length = chunk.readUInt32BE(pos + 1);
-      if (left < 5 + length) {
-        need = 5 + length;
-        break;
-      }
-      onMessage(chunk.subarray(pos + 5, pos + 5 + length));
-      pos += 5 + length;
-    }
-    if (pos < chunk.length) {
-      const rest = chunk.subarray(pos);
-      chunks.push(rest);
-      buffered = rest.length;
-    }
-  };
-}
-
-/** The gRPC frame of one message: flag 0 (not compressed), big-endian length, the bytes. */
-function frame(bytes: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + bytes.length);
-  out[0] = 0;
-  out.writeUInt32BE(bytes.length, 1);
-  out.set(bytes, 5);
-  return out;
 }
 
 /** `grpc-timeout` header: at most 8 digits, in milliseconds when they fit, else seconds. */
@@ -172,7 +122,7 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
   }
 
   const write = (bytes: Uint8Array): void => {
-    if (!endStatus && !request.closed) request.write(frame(bytes));
+    if (!endStatus && !request.closed) request.write(frameMessage(bytes));
   };
 
   return {

@@ -6,7 +6,9 @@ import type { SnapshotSource } from '../cache/types.ts';
 import { createLogger, type Logger } from '../../util/log.ts';
 import { clientStatusResponse, type CsdsStream } from './csds.ts';
 import { createDeltaEngine } from './delta-engine.ts';
-import { createGrpcServer, type ServingTls } from './grpc-glue.ts';
+import type { ServingTls } from './glue-types.ts';
+import { createGrpcJsServer } from './grpc-js-glue.ts';
+import { createH2GrpcServer } from './h2-glue.ts';
 import { rateLimited } from '../../util/rate-limit.ts';
 import { warmRequestDecoding, type DeltaRequest, type SotwRequest } from './requests.ts';
 import { encodeControlPlane } from './response-wire.ts';
@@ -25,7 +27,11 @@ export interface AdsServerOptions {
   readonly controlPlaneId?: string;
   /** Serve ADS and CSDS over TLS with this (renewing) certificate; plaintext when absent. */
   readonly tls?: ServingTls;
+  /** The gRPC transport: h2 (default, gRPC over node:http2, h2-glue.ts) or grpc-js. */
+  readonly grpcServer?: GrpcServerKind;
 }
+
+export type GrpcServerKind = 'h2' | 'grpc-js';
 
 /** A running (or ready to run) ADS server. */
 export interface AdsServer {
@@ -48,7 +54,8 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const nackLog = rateLimited(NACK_LOG_WINDOW_MS);
   const pacer = createPushPacer();
 
-  const grpcServer = createGrpcServer({
+  const createServer = options.grpcServer === 'grpc-js' ? createGrpcJsServer : createH2GrpcServer;
+  const grpcServer = createServer({
     openAds(protocol, transport) {
       nextStreamId += 1;
       const streamId = nextStreamId;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type AdsClient } from '../../../src/xds/client/ads-client.ts';
-import { connectH2, grpcMessageReader, openH2AdsStream } from '../../../src/xds/client/h2-stream.ts';
+import { connectH2, openH2AdsStream } from '../../../src/xds/client/h2-stream.ts';
+import { grpcMessageReader } from '../../../src/xds/grpc-framing.ts';
 import { openAdsStream, type RawAdsStream } from '../../../src/xds/client/raw-stream.ts';
 import type { ReceivedResponse } from '../../../src/xds/client/response-decode.ts';
 import { TypeUrl } from '../../../src/xds/type-urls.ts';

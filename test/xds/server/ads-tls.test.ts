@@ -17,7 +17,7 @@ import { createCertificateAuthority, type CertificateAuthority } from '../../../
 import { xdsServerSpiffeId, type ServingCertificate } from '../../../src/ca/serving-certificate.ts';
 import { createMemoryStore } from '../../../src/store/memory-store.ts';
 import { CLIENT_OPTIONS, openAdsStream, type RawAdsStream } from '../../../src/xds/client/raw-stream.ts';
-import { createAdsServer, type AdsServer } from '../../../src/xds/server/ads-server.ts';
+import { createAdsServer, type AdsServer, type GrpcServerKind } from '../../../src/xds/server/ads-server.ts';
 import { TypeUrl } from '../../../src/xds/type-urls.ts';
 import { basicMesh, fakeSource, NODE, snapshotOf } from './helpers.ts';
 
@@ -34,9 +34,9 @@ async function newCa(trustDomain = TD, rotationGraceMs = 5_000): Promise<Certifi
   return ca;
 }
 
-async function tlsServer(ca: CertificateAuthority): Promise<{ server: AdsServer; port: number; serving: ServingCertificate }> {
+async function tlsServer(ca: CertificateAuthority, grpcServer: GrpcServerKind): Promise<{ server: AdsServer; port: number; serving: ServingCertificate }> {
   const serving = await ca.servingCertificate({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-  const server = createAdsServer({ source: fakeSource(snapshotOf(basicMesh())).source, tls: serving });
+  const server = createAdsServer({ source: fakeSource(snapshotOf(basicMesh())).source, tls: serving, grpcServer });
   closers.push(() => server.close());
   return { server, port: await server.listen('127.0.0.1', 0), serving };
 }
@@ -73,10 +73,10 @@ function presentedCertificate(port: number, bundlePem: string): Promise<X509Cert
 
 const leafOf = (certificate: X509Certificate): X509Certificate => certificate;
 
-describe('ADS over TLS', () => {
+describe.each(['h2', 'grpc-js'] as const)('ADS over TLS (%s gRPC server)', (kind) => {
   it('serves a TLS client that trusts the CA bundle, by IP and by DNS name', async () => {
     const ca = await newCa();
-    const { port } = await tlsServer(ca);
+    const { port } = await tlsServer(ca, kind);
     for (const address of [`127.0.0.1:${port}`, `localhost:${port}`]) {
       const stream = open(address, tlsClient(address, ca.bundle().pem));
       expect(await clusters(stream)).toEqual(['a', 'b']);
@@ -85,7 +85,7 @@ describe('ADS over TLS', () => {
 
   it('refuses a plaintext client and a client that trusts another CA', async () => {
     const ca = await newCa();
-    const { port } = await tlsServer(ca);
+    const { port } = await tlsServer(ca, kind);
     const address = `127.0.0.1:${port}`;
 
     const plain = open(address);
@@ -104,7 +104,7 @@ describe('ADS over TLS', () => {
 
   it('the serving certificate chains to the bundle and names the SPIFFE id, localhost and 127.0.0.1', async () => {
     const ca = await newCa();
-    const { port, serving } = await tlsServer(ca);
+    const { port, serving } = await tlsServer(ca, kind);
     const leaf = await presentedCertificate(port, ca.bundle().pem);
     const root = new X509Certificate(ca.bundle().pem);
     expect(leaf.checkIssued(root)).toBe(true);
@@ -124,7 +124,7 @@ describe('ADS over TLS', () => {
 
   it('openssl s_client verifies the chain against the bundle and the IP, and flags a wrong host name', async () => {
     const ca = await newCa();
-    const { port } = await tlsServer(ca);
+    const { port } = await tlsServer(ca, kind);
     const dir = await mkdtemp(join(tmpdir(), 'ads-tls-'));
     closers.push(() => rm(dir, { recursive: true, force: true }));
     const bundleFile = join(dir, 'bundle.pem');
@@ -140,18 +140,9 @@ describe('ADS over TLS', () => {
     expect(await verify(['-verify_hostname', 'evil.example'])).toBe('62'); // X509_V_ERR_HOSTNAME_MISMATCH
   });
 
-  it('writes IPv6 SANs a TLS stack reads back (embedded IPv4 form included)', async () => {
-    const ca = await newCa();
-    const serving = await ca.servingCertificate({ ipAddresses: ['::1', '2001:db8::ff00:42:8329', '::ffff:192.0.2.1', 'fe80::'] });
-    closers.push(() => serving.close());
-    const leaf = new X509Certificate(serving.current().certificateChainPem);
-    for (const ip of ['::1', '2001:db8:0:0:0:ff00:42:8329', '::ffff:c000:201', 'fe80::0']) expect(leaf.checkIP(ip)).toBeDefined();
-    expect(leaf.checkIP('::2')).toBeUndefined();
-  });
-
   it('after a root rotation new connections get a certificate from the new root, without a restart', async () => {
     const ca = await newCa(TD, 50);
-    const { port, serving } = await tlsServer(ca);
+    const { port, serving } = await tlsServer(ca, kind);
     const address = `127.0.0.1:${port}`;
     const before = serving.serial();
     let changes = 0;
@@ -181,5 +172,16 @@ describe('ADS over TLS', () => {
     expect(await clusters(open(address, tlsClient(address, bundle)))).toEqual(['a', 'b']);
     openStream.send({ type_url: TypeUrl.ClusterLoadAssignment, resource_names: ['a'] });
     expect((await openStream.next(5000)).resources.map((r) => r.name)).toEqual(['a']);
+  });
+});
+
+describe('serving certificate SANs', () => {
+  it('writes IPv6 SANs a TLS stack reads back (embedded IPv4 form included)', async () => {
+    const ca = await newCa();
+    const serving = await ca.servingCertificate({ ipAddresses: ['::1', '2001:db8::ff00:42:8329', '::ffff:192.0.2.1', 'fe80::'] });
+    closers.push(() => serving.close());
+    const leaf = new X509Certificate(serving.current().certificateChainPem);
+    for (const ip of ['::1', '2001:db8:0:0:0:ff00:42:8329', '::ffff:c000:201', 'fe80::0']) expect(leaf.checkIP(ip)).toBeDefined();
+    expect(leaf.checkIP('::2')).toBeUndefined();
   });
 });

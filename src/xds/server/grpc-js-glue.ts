@@ -1,50 +1,14 @@
 /**
- * The only server file that imports `@grpc/grpc-js`: service definitions with our own
- * (de)serializers (requests decoded with protobufjs, responses written as bytes we assembled),
- * server options, listening and shutdown.
+ * The gRPC server on grpc-js (`--grpc-server grpc-js`; the default is h2-glue.ts): service
+ * definitions with our own (de)serializers (requests decoded with protobufjs, responses written
+ * as bytes we assembled), server options, listening and shutdown. The only server file that
+ * imports `@grpc/grpc-js`.
  */
 import * as grpc from '@grpc/grpc-js';
 import { decodeClientStatusRequest, type ClientStatusQuery } from './csds.ts';
+import { DEFAULT_KEEPALIVE, type GlueHandlers, type GrpcServerHandle, type GrpcServerOptions, type ServingTls } from './glue-types.ts';
 import { decodeDeltaRequest, decodeSotwRequest, type DeltaRequest, type MalformedRequest, type SotwRequest } from './requests.ts';
-import type { StreamTransport } from './stream-session.ts';
 import { GrpcCode } from './stream-types.ts';
-
-/** Callbacks of one ADS call, returned by `GlueHandlers.openAds`. */
-export interface CallHandlers {
-  onMessage(request: SotwRequest | DeltaRequest | MalformedRequest): void;
-  onDrain(): void;
-  onEnd(): void;
-}
-
-/** What the gRPC layer calls into. */
-export interface GlueHandlers {
-  openAds(protocol: 'sotw' | 'delta', transport: StreamTransport): CallHandlers;
-  /** An encoded ClientStatusResponse for the query. */
-  csds(query: ClientStatusQuery): Uint8Array;
-}
-
-/**
- * A serving certificate that may change (renewal, root rotation). With it the server speaks TLS
- * only (no client certificate asked: ADS clients prove who they are with a join token); a new
- * pair applies to new connections without a restart.
- */
-export interface ServingTls {
-  current(): { readonly certificateChainPem: string; readonly privateKeyPem: string };
-  /** Subscribes to changes; returns an unsubscribe function. */
-  onChange(listener: () => void): () => void;
-}
-
-/** Options of `createGrpcServer`. */
-export interface GrpcServerOptions {
-  /** Serve TLS with this certificate instead of plaintext. */
-  readonly tls?: ServingTls;
-}
-
-/** A running gRPC server. */
-export interface GrpcServerHandle {
-  listen(host: string, port: number): Promise<number>;
-  close(): Promise<void>;
-}
 
 const MiB = 1024 * 1024;
 
@@ -54,8 +18,6 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_send_message_length': 64 * MiB,
   // Node's default per-session cap (10 MiB) would reset the connection of a busy client.
   'grpc-node.max_session_memory': 256 * MiB,
-  'grpc.keepalive_time_ms': 30_000,
-  'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
   // Channelz (per-call and per-socket tracing for gRPC's debug service, which Trellis does not
   // expose) was 2.4% of server CPU in a 10k-stream connect storm, on every stream it admits.
@@ -141,8 +103,9 @@ function tlsCredentials(tls: ServingTls): { credentials: grpc.ServerCredentials;
 }
 
 /** Creates a gRPC server exposing ADS (SotW and delta) and CSDS through `handlers`; TLS when `options.tls` is set. */
-export function createGrpcServer(handlers: GlueHandlers, options: GrpcServerOptions = {}): GrpcServerHandle {
-  const server = new grpc.Server(SERVER_OPTIONS);
+export function createGrpcJsServer(handlers: GlueHandlers, options: GrpcServerOptions = {}): GrpcServerHandle {
+  const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
+  const server = new grpc.Server({ ...SERVER_OPTIONS, 'grpc.keepalive_time_ms': keepalive.intervalMs, 'grpc.keepalive_timeout_ms': keepalive.timeoutMs });
   const tls = options.tls ? tlsCredentials(options.tls) : undefined;
   const calls = new Set<grpc.ServerDuplexStream<unknown, Uint8Array>>();
 
