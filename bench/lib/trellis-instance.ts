@@ -25,7 +25,9 @@ export interface BenchTrellis {
 /** Starts Trellis on 127.0.0.1 with ports 0 in a fresh temp folder (removed by close). */
 export async function startBenchTrellis(): Promise<BenchTrellis> {
   const dataDir = await mkdtemp(join(tmpdir(), 'trellis-bench-'));
-  const running = await startTrellis({ ...DEFAULT_OPTIONS, dataDir, xdsPort: 0, apiPort: 0, examples: [] });
+  // TRELLIS_GRPC_SERVER=grpc-js measures grpc-js's server instead (as `trellis serve` reads it).
+  const grpcServer = process.env['TRELLIS_GRPC_SERVER'] === 'grpc-js' ? { grpcServer: 'grpc-js' as const } : {};
+  const running = await startTrellis({ ...DEFAULT_OPTIONS, dataDir, xdsPort: 0, apiPort: 0, examples: [], ...grpcServer });
   const token = running.newAdminToken;
   if (token === undefined) throw new Error('a fresh data folder must yield a new admin token');
 
