@@ -27,6 +27,9 @@ export type ParseResult = { readonly ok: true; readonly args: BenchArgs } | { re
 
 const NUMERIC = new Set(['--services', '--streams', '--changes', '--processes']);
 
+/** Options that take a value in the next argument (unless given as --flag=value). */
+export const OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set([...NUMERIC, '--mode', '--out', '--results-json']);
+
 /** Parses argv (without node and script). Numbers must be positive integers. */
 export function parseBenchArgs(argv: readonly string[]): ParseResult {
   const scenarios: string[] = [];

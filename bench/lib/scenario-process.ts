@@ -9,17 +9,16 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OPTIONS_WITH_VALUE } from './args.ts';
 import type { ScenarioResult } from './report.ts';
 
-/** Options that take a value in the next argument (unless given as --flag=value). */
-const WITH_VALUE = new Set(['--services', '--streams', '--changes', '--processes', '--mode', '--out', '--results-json']);
 
 /** argv without the scenario names (positional arguments) and without `--results-json`. */
 export function optionsOnly(argv: readonly string[], scenarioNames: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const raw = argv[i] ?? '';
-    const takesValue = WITH_VALUE.has(raw);
+    const takesValue = OPTIONS_WITH_VALUE.has(raw);
     const value = takesValue ? argv[(i += 1)] : undefined;
     if (raw === '--results-json' || raw.startsWith('--results-json=')) continue;
     if (!raw.startsWith('-') && scenarioNames.has(raw)) continue;

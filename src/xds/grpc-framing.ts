@@ -12,6 +12,9 @@ export function frameMessage(bytes: Uint8Array): Buffer {
   return out;
 }
 
+/** A message whose length prefix is over the reader's limit (gRPC status RESOURCE_EXHAUSTED). */
+export class OversizedMessageError extends Error {}
+
 /**
  * Splits a gRPC body into messages. Complete messages inside one chunk are views of it (no copy);
  * a message spread over chunks is joined once, when its last byte arrives. Throws on a compressed
@@ -40,7 +43,7 @@ export function grpcMessageReader(onMessage: (message: Buffer) => void, maxMessa
       }
       if (chunk[pos] !== 0) throw new Error('compressed gRPC message (none was asked for)');
       const length = chunk.readUInt32BE(pos + 1);
-      if (length > maxMessageBytes) throw new Error(`gRPC message of ${length} bytes is larger than the limit of ${maxMessageBytes}`);
+      if (length > maxMessageBytes) throw new OversizedMessageError(`gRPC message of ${length} bytes is larger than the limit of ${maxMessageBytes}`);
       if (left < 5 + length) {
         need = 5 + length;
         break;

@@ -10,17 +10,15 @@
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { decodeClientStatusRequest, type ClientStatusQuery } from './csds.ts';
-import { DEFAULT_KEEPALIVE, type CallHandlers, type GlueHandlers, type GrpcServerHandle, type GrpcServerOptions } from './glue-types.ts';
+import { DEFAULT_KEEPALIVE, type GlueHandlers, type GrpcServerHandle, type GrpcServerOptions } from './glue-types.ts';
 import { decodeDeltaRequest, decodeSotwRequest, type DeltaRequest, type MalformedRequest, type SotwRequest } from './requests.ts';
 import { GrpcCode } from './stream-types.ts';
-import { frameMessage, grpcMessageReader } from '../grpc-framing.ts';
+import { frameMessage, grpcMessageReader, OversizedMessageError } from '../grpc-framing.ts';
 
 const MiB = 1024 * 1024;
 /** Largest request accepted (grpc-js's `grpc.max_receive_message_length` was set to the same). */
 const MAX_REQUEST_BYTES = 64 * MiB;
 const SHUTDOWN_GRACE_MS = 2_000;
-
-const Status = { OK: 0, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12 } as const;
 
 const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
 const CSDS = '/envoy.service.status.v3.ClientStatusDiscoveryService/';
@@ -81,7 +79,7 @@ class Call {
   expireAfter(ms: number): void {
     // Timers beyond 2^31-1 ms fire at once; such a deadline is as good as none.
     if (ms > 2_147_483_647) return;
-    this.deadline = setTimeout(() => this.end(Status.DEADLINE_EXCEEDED, 'Deadline exceeded'), ms);
+    this.deadline = setTimeout(() => this.end(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded'), ms);
     this.deadline.unref();
   }
 
@@ -187,7 +185,7 @@ export function createH2GrpcServer(handlers: GlueHandlers, options: GrpcServerOp
     }
     const method = METHODS.get(String(headers[':path']));
     if (!method) {
-      call.end(Status.UNIMPLEMENTED, `unknown method ${String(headers[':path'])}`);
+      call.end(GrpcCode.UNIMPLEMENTED, `unknown method ${String(headers[':path'])}`);
       return;
     }
     const timeout = parseGrpcTimeout(headers['grpc-timeout']);
@@ -208,30 +206,23 @@ export function createH2GrpcServer(handlers: GlueHandlers, options: GrpcServerOp
       try {
         read(chunk);
       } catch (error) {
-        const message = (error as Error).message;
-        call.end(message.includes('larger') ? Status.RESOURCE_EXHAUSTED : GrpcCode.INTERNAL, message);
+        call.end(error instanceof OversizedMessageError ? GrpcCode.RESOURCE_EXHAUSTED : GrpcCode.INTERNAL, (error as Error).message);
       }
     });
   }
 
   function serveAds(call: Call, protocol: 'sotw' | 'delta', decode: (bytes: Buffer) => SotwRequest | DeltaRequest | MalformedRequest): void {
-    let handlers_: CallHandlers | undefined;
-    const finish = (): void => {
-      const session = handlers_;
-      handlers_ = undefined;
-      session?.onEnd();
-    };
-    call.onFinish = finish;
-    handlers_ = handlers.openAds(protocol, {
+    const session = handlers.openAds(protocol, {
       peer: peerOf(call.stream),
       write: (bytes) => call.write(bytes),
       fail: (code, message) => call.end(code, message),
     });
-    const session = handlers_;
+    // The call ended (status sent, reset or closed): the session ends with it (onEnd is idempotent).
+    call.onFinish = () => session.onEnd();
     readMessages(call, (bytes) => session.onMessage(decode(bytes)));
     call.stream.on('drain', () => session.onDrain());
     // The client half-closed: the stream is over, with OK.
-    call.stream.on('end', () => call.end(Status.OK));
+    call.stream.on('end', () => call.end(GrpcCode.OK));
   }
 
   function serveCsds(call: Call, unary: boolean): void {
@@ -239,13 +230,13 @@ export function createH2GrpcServer(handlers: GlueHandlers, options: GrpcServerOp
     readMessages(call, (bytes) => {
       const query: ClientStatusQuery | MalformedRequest = decodeClientStatusRequest(bytes);
       if (query.kind === 'malformed') return call.end(GrpcCode.INVALID_ARGUMENT, query.message);
-      if (unary && answered) return call.end(Status.UNIMPLEMENTED, 'a unary call carries one request');
+      if (unary && answered) return call.end(GrpcCode.UNIMPLEMENTED, 'a unary call carries one request');
       answered = true;
       call.write(handlers.csds(query));
     });
     call.stream.on('end', () => {
-      if (unary && !answered) call.end(Status.UNIMPLEMENTED, 'a unary call needs one request');
-      else call.end(Status.OK);
+      if (unary && !answered) call.end(GrpcCode.UNIMPLEMENTED, 'a unary call needs one request');
+      else call.end(GrpcCode.OK);
     });
   }
 

@@ -86,4 +86,4 @@ export interface StreamEngine<Req> {
 }
 
 /** gRPC status codes the server uses (numbers from the gRPC spec). */
-export const GrpcCode = { INVALID_ARGUMENT: 3, UNAVAILABLE: 14, INTERNAL: 13 } as const;
+export const GrpcCode = { OK: 0, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14 } as const;
