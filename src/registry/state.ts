@@ -45,58 +45,49 @@ export function applyPlan(
   plan: Plan,
 ): { snapshot: RegistrySnapshot; change: RegistryChange } | undefined {
   if (plan.operations.length === 0) return undefined;
-  if (plan.services.size === 0) return applyInstancesOnly(current, plan);
-  const services = new Map(current.services);
-  const instances = new Map(current.instances);
+  // Most plans change instances only (registrations, heartbeats): the service map is then kept
+  // and the instance map patched copy-on-write, so an event costs O(changed services), not a
+  // copy of both maps of the mesh.
   const servicesChanged = new Set<ServiceKey>();
-  for (const [key, record] of plan.services) {
-    if (record === undefined) {
-      if (!services.delete(key)) continue;
-      instances.delete(key);
-    } else {
-      const before = services.get(key);
-      if (before !== undefined && before.protocol === record.protocol) continue;
-      services.set(key, Object.freeze({ ...record }));
-      if (!instances.has(key)) instances.set(key, Object.freeze([]));
+  const deleted = new Set<ServiceKey>();
+  const replacements = new Map<ServiceKey, readonly InstanceRecord[]>();
+  let services = current.services;
+  if (plan.services.size > 0) {
+    const next = new Map(current.services);
+    for (const [key, record] of plan.services) {
+      if (record === undefined) {
+        if (!next.delete(key)) continue;
+        deleted.add(key);
+      } else {
+        const before = next.get(key);
+        if (before !== undefined && before.protocol === record.protocol) continue;
+        next.set(key, Object.freeze({ ...record }));
+        if (!current.instances.has(key)) replacements.set(key, Object.freeze([]));
+      }
+      servicesChanged.add(key);
     }
-    servicesChanged.add(key);
+    services = next;
   }
   const endpointsChanged: ServiceKey[] = [];
   for (const [key, list] of plan.instances) {
     if (!services.has(key)) continue;
-    const before = instances.get(key) ?? [];
-    instances.set(key, Object.freeze(list.map(freezeInstance)));
-    if (!servicesChanged.has(key) && !sameRouting(before, list)) endpointsChanged.push(key);
+    replacements.set(key, Object.freeze(list.map(freezeInstance)));
+    if (!servicesChanged.has(key) && !sameRouting(current.instances.get(key) ?? [], list)) endpointsChanged.push(key);
   }
+  const instances = (deleted.size === 0 ? patchMap(current.instances, replacements) : undefined) ?? rebuilt(current.instances, deleted, replacements);
   const revision = current.revision + 1;
   return {
     snapshot: Object.freeze({ revision, services, instances }),
-    change: Object.freeze({ revision, endpointsChanged: [...endpointsChanged].sort(), servicesChanged: [...servicesChanged].sort() }),
+    change: Object.freeze({ revision, endpointsChanged: endpointsChanged.sort(), servicesChanged: [...servicesChanged].sort() }),
   };
 }
 
-/**
- * `applyPlan` for a plan that changes only instances (registrations, deregistrations, heartbeats):
- * the service map is kept and the instance map patched copy-on-write, so a registration costs
- * O(changed services), not O(mesh) (a copy of both maps of a 10k-service mesh on every event).
- */
-function applyInstancesOnly(current: RegistrySnapshot, plan: Plan): { snapshot: RegistrySnapshot; change: RegistryChange } {
-  const replacements: [ServiceKey, readonly InstanceRecord[]][] = [];
-  const endpointsChanged: ServiceKey[] = [];
-  for (const [key, list] of plan.instances) {
-    if (!current.services.has(key)) continue;
-    const frozen = Object.freeze(list.map(freezeInstance));
-    replacements.push([key, frozen]);
-    if (!sameRouting(current.instances.get(key) ?? [], list)) endpointsChanged.push(key);
-  }
-  const instances =
-    patchMap(current.instances, replacements) ??
-    new Map([...current.instances, ...replacements]);
-  const revision = current.revision + 1;
-  return {
-    snapshot: Object.freeze({ revision, services: current.services, instances }),
-    change: Object.freeze({ revision, endpointsChanged: endpointsChanged.sort(), servicesChanged: [] }),
-  };
+/** A new instance map: `base` without `deleted`, with `replacements` (in place, new keys last). */
+function rebuilt<V>(base: ReadonlyMap<ServiceKey, V>, deleted: ReadonlySet<ServiceKey>, replacements: ReadonlyMap<ServiceKey, V>): Map<ServiceKey, V> {
+  const next = new Map(base);
+  for (const key of deleted) next.delete(key);
+  for (const [key, value] of replacements) next.set(key, value);
+  return next;
 }
 
 /** Freezes the record and its nested objects (already-frozen records are returned as they are). */

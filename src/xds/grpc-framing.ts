@@ -1,7 +1,20 @@
 /**
- * gRPC's message framing over HTTP/2 (both directions): a 1-byte compressed flag, a 4-byte
- * big-endian length, the message. Trellis never compresses and refuses compressed messages.
+ * gRPC's wire protocol over HTTP/2, as both sides of Trellis speak it: status codes, and message
+ * framing (a 1-byte compressed flag, a 4-byte big-endian length, the message). Trellis never
+ * compresses and refuses compressed messages.
  */
+
+/** The gRPC status codes Trellis sends or reports. */
+export const GrpcCode = {
+  OK: 0,
+  CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
 
 /** The frame of one message: flag 0 (not compressed), big-endian length, the bytes. */
 export function frameMessage(bytes: Uint8Array): Buffer {

@@ -9,12 +9,9 @@ import * as http2 from 'node:http2';
 import { adsCallShape, type RawAdsStream } from './raw-stream.ts';
 import { responseInbox, type StreamEnd } from './response-inbox.ts';
 import { encodeMessage } from '../proto/codec.ts';
-import { frameMessage, grpcMessageReader } from '../grpc-framing.ts';
+import { frameMessage, grpcMessageReader, GrpcCode } from '../grpc-framing.ts';
 
 const MiB = 1024 * 1024;
-const GRPC_STATUS_UNAVAILABLE = 14;
-const GRPC_STATUS_INTERNAL = 13;
-const GRPC_STATUS_CANCELLED = 1;
 
 /**
  * An HTTP/2 connection for ADS streams. Windows are large so full-state responses of megabytes
@@ -83,7 +80,7 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
     );
   } catch (error) {
     // A session that already failed or closed: the stream ends at once, as grpc-js reports it.
-    const end = { code: GRPC_STATUS_UNAVAILABLE, details: (error as Error).message };
+    const end = { code: GrpcCode.UNAVAILABLE, details: (error as Error).message };
     finish(end);
     return closedStream(mode, end, ended);
   }
@@ -100,11 +97,11 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
   request.on('response', readStatus);
   request.on('trailers', readStatus);
   request.on('error', (error: Error) => {
-    status ??= { code: GRPC_STATUS_UNAVAILABLE, details: error.message };
+    status ??= { code: GrpcCode.UNAVAILABLE, details: error.message };
   });
   request.on('close', () => {
     const cancelled = request.rstCode === http2.constants.NGHTTP2_CANCEL;
-    finish(status ?? (cancelled ? { code: GRPC_STATUS_CANCELLED, details: 'Cancelled on client' } : { code: GRPC_STATUS_UNAVAILABLE, details: 'stream closed without a status' }));
+    finish(status ?? (cancelled ? { code: GrpcCode.CANCELLED, details: 'Cancelled on client' } : { code: GrpcCode.UNAVAILABLE, details: 'stream closed without a status' }));
   });
   if (options.read !== false) {
     const read = grpcMessageReader((bytes) => {
@@ -115,7 +112,7 @@ export function openH2AdsStream(address: string, mode: 'sotw' | 'delta', options
       try {
         read(chunk);
       } catch (error) {
-        status = { code: GRPC_STATUS_INTERNAL, details: `bad response: ${(error as Error).message}` };
+        status = { code: GrpcCode.INTERNAL, details: `bad response: ${(error as Error).message}` };
         request.close(http2.constants.NGHTTP2_CANCEL);
       }
     });

@@ -85,5 +85,5 @@ export interface StreamEngine<Req> {
   held(): HeldResource[];
 }
 
-/** gRPC status codes the server uses (numbers from the gRPC spec). */
-export const GrpcCode = { OK: 0, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14 } as const;
+/** gRPC status codes (defined with the wire protocol, shared with the client). */
+export { GrpcCode } from '../grpc-framing.ts';
