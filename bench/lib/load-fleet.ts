@@ -48,6 +48,8 @@ export interface LoadFleet {
   armSecret(id: number, secret: string, condition: SecretCondition, timeoutMs: number): Promise<void>;
   /** Arms wait `id` for a changed copy of `cluster` on every stream. */
   arm(id: number, cluster: string, timeoutMs: number): Promise<void>;
+  /** A young-generation GC in every generator (see the 'collect-garbage' command), resolved when all are done. */
+  collectGarbage(): Promise<void>;
   /** ACK times of every stream for wait `id`, and how many streams never got the change. */
   collect(id: number): Promise<{ ackedAt: number[]; missing: number }>;
   /**
@@ -102,7 +104,8 @@ export function startLoadFleet(options: { processes: number; core?: number | und
   for (let i = 0; i < options.processes; i += 1) {
     // BENCH_LOAD_CPU_PROF=<dir>: each child writes a .cpuprofile there on exit (the load generator's own cost).
     const profileDir = process.env['BENCH_LOAD_CPU_PROF'];
-    const nodeArgs = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...generatorArgs()];
+    // --expose-gc: 'collect-garbage' (a GC between measured changes, not inside one).
+    const nodeArgs = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...generatorArgs()];
     const [command, args] =
       options.core === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]];
     const child = spawn(command, args, {
@@ -182,6 +185,9 @@ export function startLoadFleet(options: { processes: number; core?: number | und
     },
     async arm(id, cluster, timeoutMs) {
       await askAll(() => ({ cmd: 'arm', id, cluster, timeoutMs }));
+    },
+    async collectGarbage() {
+      await askAll(() => ({ cmd: 'collect-garbage' }));
     },
     async collect(id) {
       const replies = await askAll(() => ({ cmd: 'await', id }));

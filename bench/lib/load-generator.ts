@@ -261,6 +261,9 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
       return { seq, ok: true, streams: bytesSince(clients, byteMarks) };
     case 'dump':
       return { seq, ok: true, dump: dump() };
+    case 'collect-garbage':
+      (globalThis.gc as ((options: { type: 'minor' }) => void) | undefined)?.({ type: 'minor' }); // see the command's comment
+      return { seq, ok: true, armed: clients.length };
     case 'usage': {
       const cpu = process.cpuUsage(startCpu);
       return { seq, ok: true, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage().rss };

@@ -6,6 +6,12 @@ import { validateOperations } from './validate-operations.ts';
 
 /** Entries read per round trip to LevelDB when listing a prefix. */
 const LIST_BATCH = 1000;
+/**
+ * Bytes an iterator may read ahead per round trip. classic-level's default (16 KiB) stops a
+ * `nextv(1000)` of registry entries after about 60: 634 round trips for a 10k-service registry,
+ * each waiting for the main thread, which is busy loading descriptors at start-up.
+ */
+const LIST_READ_AHEAD_BYTES = 1024 * 1024;
 
 /**
  * Opens (creating if needed) a LevelDB database in `dir` with UTF-8 keys and values. `batch` is
@@ -28,7 +34,7 @@ export async function openLevelStore(dir: string): Promise<KeyValueStore> {
         const entries: Array<[string, string]> = [];
         // Start at the prefix and stop at the first key past it: LevelDB iterates in key order.
         // In batches: one promise per entry (for await) was a quarter to a third slower at 40k entries.
-        const iterator = db.iterator({ gte: prefix });
+        const iterator = db.iterator({ gte: prefix, highWaterMarkBytes: LIST_READ_AHEAD_BYTES });
         try {
           for (;;) {
             const batch = await iterator.nextv(LIST_BATCH);

@@ -134,7 +134,7 @@ function scopedRouteConfiguration(w: Writer, value: unknown): void {
   }
 }
 
-const CLUSTER_KEYS = new Set(['name', 'type', 'eds_cluster_config', 'connect_timeout', 'lb_policy']);
+const CLUSTER_KEYS = new Set(['name', 'type', 'eds_cluster_config', 'connect_timeout', 'lb_policy', 'typed_extension_protocol_options']);
 const EDS_CONFIG_KEYS = new Set(['eds_config', 'service_name']);
 const CONFIG_SOURCE_KEYS = new Set(['ads', 'resource_api_version']);
 const DURATION_KEYS = new Set(['seconds', 'nanos']);
@@ -162,7 +162,47 @@ function duration(w: Writer, tag: number, value: unknown): void {
   w.ldelim();
 }
 
-/** The plain EDS cluster (no TLS, no protocol options, no limits): the bulk of a large snapshot. */
+const HTTP_PROTOCOL_OPTIONS_URL = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const HTTP_PROTOCOL_OPTIONS_KEYS = new Set(['@type', 'explicit_http_config']);
+const EXPLICIT_HTTP_CONFIG_KEYS = new Set(['http_protocol_options', 'http2_protocol_options']);
+
+/**
+ * `typed_extension_protocol_options` (map<string, Any>, field 36) holding only HttpProtocolOptions
+ * that pick HTTP/1 or HTTP/2 with no settings: every gRPC service's cluster. Entries in key order
+ * of the object, each as protobufjs writes a map entry: key (1), then the Any (2).
+ */
+function protocolOptions(w: Writer, value: unknown): void {
+  if (value == null) return;
+  if (typeof value !== 'object' || Array.isArray(value)) throw UNKNOWN_SHAPE;
+  const map = value as Plain;
+  for (const key in map) {
+    const options = plain(map[key], HTTP_PROTOCOL_OPTIONS_KEYS);
+    if (options['@type'] !== HTTP_PROTOCOL_OPTIONS_URL) throw UNKNOWN_SHAPE;
+    w.uint32((36 << 3) | 2).fork();
+    w.uint32((1 << 3) | 2).string(key);
+    w.uint32((2 << 3) | 2).fork();
+    w.uint32((1 << 3) | 2).string(HTTP_PROTOCOL_OPTIONS_URL);
+    w.uint32((2 << 3) | 2).fork();
+    if (options['explicit_http_config'] != null) {
+      const explicit = plain(options['explicit_http_config'], EXPLICIT_HTTP_CONFIG_KEYS);
+      w.uint32((3 << 3) | 2).fork();
+      if (explicit['http_protocol_options'] != null) {
+        plain(explicit['http_protocol_options'], NO_KEYS);
+        w.uint32((1 << 3) | 2).fork().ldelim();
+      }
+      if (explicit['http2_protocol_options'] != null) {
+        plain(explicit['http2_protocol_options'], NO_KEYS);
+        w.uint32((2 << 3) | 2).fork().ldelim();
+      }
+      w.ldelim();
+    }
+    w.ldelim();
+    w.ldelim();
+    w.ldelim();
+  }
+}
+
+/** The plain EDS cluster (no TLS, no limits; HTTP/1 or HTTP/2 upstream): the bulk of a large snapshot. */
 function cluster(w: Writer, value: unknown): void {
   const c = plain(value, CLUSTER_KEYS);
   str(w, (1 << 3) | 2, c['name']);
@@ -185,6 +225,7 @@ function cluster(w: Writer, value: unknown): void {
   }
   duration(w, (4 << 3) | 2, c['connect_timeout']);
   enumField(w, 6 << 3, c['lb_policy'], LB_POLICY);
+  protocolOptions(w, c['typed_extension_protocol_options']);
 }
 
 const ROUTE_CONFIG_KEYS = new Set(['name', 'virtual_hosts']);

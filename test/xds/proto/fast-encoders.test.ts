@@ -54,6 +54,11 @@ describe('fast encoders', () => {
     expect(fastEncode(CLUSTER, { name: 'c', transport_socket: { name: 'tls' } })).toBeUndefined();
     expect(fastEncode(CLUSTER, { name: 'c', connect_timeout: { seconds: -1 } })).toBeUndefined();
     expect(fastEncode(CLUSTER, { name: 'c', lb_policy: 'FASTEST' })).toBeUndefined();
+    const h2 = { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } };
+    expect(fastEncode(CLUSTER, { name: 'c', typed_extension_protocol_options: { o: h2 } })).toBeDefined();
+    expect(fastEncode(CLUSTER, { name: 'c', typed_extension_protocol_options: { o: { ...h2, common_http_protocol_options: { idle_timeout: { seconds: 1 } } } } })).toBeUndefined();
+    expect(fastEncode(CLUSTER, { name: 'c', typed_extension_protocol_options: { o: { ...h2, explicit_http_config: { http2_protocol_options: { max_concurrent_streams: { value: 1 } } } } } })).toBeUndefined();
+    expect(fastEncode(CLUSTER, { name: 'c', typed_extension_protocol_options: { o: { ...h2, '@type': 'type.googleapis.com/other.Options' } } })).toBeUndefined();
     expect(fastEncode('envoy.config.listener.v3.Listener', { name: 'l' })).toBeUndefined();
   });
 
@@ -91,6 +96,17 @@ describe('fast encoders', () => {
         ),
         connect_timeout: fc.record({ seconds: fc.integer({ min: 0, max: 2 ** 31 - 1 }), nanos: fc.integer({ min: 0, max: 999_999_999 }) }, { requiredKeys: [] }),
         lb_policy: fc.constantFrom('ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV', 'CLUSTER_PROVIDED', 'LOAD_BALANCING_POLICY_CONFIG'),
+        typed_extension_protocol_options: fc.dictionary(
+          text,
+          fc.record(
+            {
+              '@type': fc.constant('type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions'),
+              explicit_http_config: fc.record({ http_protocol_options: fc.constant({}), http2_protocol_options: fc.constant({}) }, { requiredKeys: [] }),
+            },
+            { requiredKeys: ['@type'] },
+          ),
+          { maxKeys: 2 },
+        ),
       },
       { requiredKeys: [] },
     );
