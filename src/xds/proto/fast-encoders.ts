@@ -162,6 +162,13 @@ function duration(w: Writer, tag: number, value: unknown): void {
   w.ldelim();
 }
 
+/** A message field whose message must have no fields set (`{}`), written as an empty message. */
+function emptyMessage(w: Writer, tag: number, value: unknown): void {
+  if (value == null) return;
+  plain(value, NO_KEYS);
+  w.uint32(tag).fork().ldelim();
+}
+
 const HTTP_PROTOCOL_OPTIONS_URL = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const HTTP_PROTOCOL_OPTIONS_KEYS = new Set(['@type', 'explicit_http_config']);
 const EXPLICIT_HTTP_CONFIG_KEYS = new Set(['http_protocol_options', 'http2_protocol_options']);
@@ -186,14 +193,8 @@ function protocolOptions(w: Writer, value: unknown): void {
     if (options['explicit_http_config'] != null) {
       const explicit = plain(options['explicit_http_config'], EXPLICIT_HTTP_CONFIG_KEYS);
       w.uint32((3 << 3) | 2).fork();
-      if (explicit['http_protocol_options'] != null) {
-        plain(explicit['http_protocol_options'], NO_KEYS);
-        w.uint32((1 << 3) | 2).fork().ldelim();
-      }
-      if (explicit['http2_protocol_options'] != null) {
-        plain(explicit['http2_protocol_options'], NO_KEYS);
-        w.uint32((2 << 3) | 2).fork().ldelim();
-      }
+      emptyMessage(w, (1 << 3) | 2, explicit['http_protocol_options']);
+      emptyMessage(w, (2 << 3) | 2, explicit['http2_protocol_options']);
       w.ldelim();
     }
     w.ldelim();
@@ -213,10 +214,7 @@ function cluster(w: Writer, value: unknown): void {
     if (eds['eds_config'] != null) {
       const source = plain(eds['eds_config'], CONFIG_SOURCE_KEYS);
       w.uint32((1 << 3) | 2).fork();
-      if (source['ads'] != null) {
-        plain(source['ads'], NO_KEYS);
-        w.uint32((3 << 3) | 2).fork().ldelim();
-      }
+      emptyMessage(w, (3 << 3) | 2, source['ads']);
       enumField(w, 6 << 3, source['resource_api_version'], API_VERSION);
       w.ldelim();
     }
