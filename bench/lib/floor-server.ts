@@ -112,7 +112,7 @@ export async function startFloorServer(initial: ResourceDump): Promise<FloorServ
     }
   };
 
-  const server = await createGrpcJsServer({
+  const server = createGrpcJsServer({
     openAds(mode, transport) {
       const stream: FloorStream = { mode, write: (bytes) => transport.write(bytes), sent: new Map(), hasEndpoints: false };
       streams.add(stream);

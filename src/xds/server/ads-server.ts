@@ -6,7 +6,7 @@ import type { SnapshotSource } from '../cache/types.ts';
 import { createLogger, type Logger } from '../../util/log.ts';
 import { clientStatusResponse, type CsdsStream } from './csds.ts';
 import { createDeltaEngine } from './delta-engine.ts';
-import type { GlueHandlers, GrpcServerHandle, GrpcServerOptions, ServingTls } from './glue-types.ts';
+import type { ServingTls } from './glue-types.ts';
 import { createGrpcJsServer } from './grpc-js-glue.ts';
 import { createH2GrpcServer } from './h2-glue.ts';
 import { rateLimited } from '../../util/rate-limit.ts';
@@ -54,7 +54,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const nackLog = rateLimited(NACK_LOG_WINDOW_MS);
   const pacer = createPushPacer();
 
-  const createServer = options.grpcServer === 'grpc-js' ? deferredGrpcJsServer : createH2GrpcServer;
+  const createServer = options.grpcServer === 'grpc-js' ? createGrpcJsServer : createH2GrpcServer;
   const grpcServer = createServer({
     openAds(protocol, transport) {
       nextStreamId += 1;
@@ -133,18 +133,5 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
       }
       return out;
     },
-  };
-}
-
-/**
- * grpc-js's server behind the synchronous handle `createAdsServer` returns: grpc-js-glue.ts loads
- * grpc-js only when such a server is created (about 50 ms of start-up the default server skips).
- */
-function deferredGrpcJsServer(handlers: GlueHandlers, options: GrpcServerOptions): GrpcServerHandle {
-  const server = createGrpcJsServer(handlers, options);
-  server.catch(() => undefined); // listen() reports it
-  return {
-    listen: async (host, port) => (await server).listen(host, port),
-    close: () => server.then((created) => created.close(), () => undefined),
   };
 }

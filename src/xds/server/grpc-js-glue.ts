@@ -103,9 +103,21 @@ function tlsCredentials(grpcJs: typeof grpc, tls: ServingTls): { credentials: gr
   };
 }
 
-/** Creates a gRPC server exposing ADS (SotW and delta) and CSDS through `handlers`; TLS when `options.tls` is set. */
-export async function createGrpcJsServer(handlers: GlueHandlers, options: GrpcServerOptions = {}): Promise<GrpcServerHandle> {
-  const grpcJs = await import('@grpc/grpc-js');
+/**
+ * Creates a gRPC server exposing ADS (SotW and delta) and CSDS through `handlers`; TLS when
+ * `options.tls` is set. Synchronous like h2-glue.ts; grpc-js itself loads in the background and
+ * `listen` waits for it (a failed load is reported by `listen`).
+ */
+export function createGrpcJsServer(handlers: GlueHandlers, options: GrpcServerOptions = {}): GrpcServerHandle {
+  const created = import('@grpc/grpc-js').then((grpcJs) => serverOn(grpcJs, handlers, options));
+  created.catch(() => undefined);
+  return {
+    listen: async (host, port) => (await created).listen(host, port),
+    close: () => created.then((server) => server.close(), () => undefined),
+  };
+}
+
+function serverOn(grpcJs: typeof grpc, handlers: GlueHandlers, options: GrpcServerOptions): GrpcServerHandle {
   const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
   const server = new grpcJs.Server({ ...SERVER_OPTIONS, 'grpc.keepalive_time_ms': keepalive.intervalMs, 'grpc.keepalive_timeout_ms': keepalive.timeoutMs });
   const tls = options.tls ? tlsCredentials(grpcJs, options.tls) : undefined;
