@@ -105,7 +105,9 @@ export function startLoadFleet(options: { processes: number; core?: number | und
     // BENCH_LOAD_CPU_PROF=<dir>: each child writes a .cpuprofile there on exit (the load generator's own cost).
     const profileDir = process.env['BENCH_LOAD_CPU_PROF'];
     // --expose-gc: 'collect-garbage' (a GC between measured changes, not inside one).
-    const nodeArgs = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...generatorArgs()];
+    // BENCH_LOAD_NODE_ARGS: more node flags for the children (--trace-gc, say), space-separated.
+    const extraArgs = (process.env['BENCH_LOAD_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+    const nodeArgs = ['--expose-gc', ...extraArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...generatorArgs()];
     const [command, args] =
       options.core === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]];
     const child = spawn(command, args, {

@@ -5,7 +5,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { ClientHttp2Session } from 'node:http2';
-import { connect, type AdsClient, type AdsClientOptions } from '../../src/xds/client/ads-client.ts';
+import { connect, type AdsClient, type AdsClientOptions, type ClientResource } from '../../src/xds/client/ads-client.ts';
 import { connectH2, openH2AdsStream } from '../../src/xds/client/h2-stream.ts';
 import { createAdsGrpcClient } from '../../src/xds/client/raw-stream.ts';
 import { messageType } from '../../src/xds/proto/codec.ts';
@@ -124,15 +124,15 @@ function armSecret(id: number, secret: string, condition: SecretCondition, timeo
   const waitsForClients = clients.map((client) => {
     const baseline = client.resources(TypeUrl.Secret).get(secret)?.any;
     // Decode each distinct copy once: waiters run after every response.
-    let checked: Uint8Array | undefined;
+    let checked: ClientResource | undefined;
     let at = 0;
     return client
       .waitFor(() => {
         if (at !== 0) return true;
-        const now = client.resources(TypeUrl.Secret).get(secret)?.any;
+        const now = client.resources(TypeUrl.Secret).get(secret);
         if (now === undefined || now === checked) return false;
         checked = now;
-        if (secretConditionMet(condition, now, baseline, () => client.decoded(TypeUrl.Secret, secret))) at = epochMs();
+        if (secretConditionMet(condition, now.any, baseline, () => client.decoded(TypeUrl.Secret, secret))) at = epochMs();
         return at !== 0;
       }, timeoutMs, 0)
       .then(
@@ -145,37 +145,13 @@ function armSecret(id: number, secret: string, condition: SecretCondition, timeo
     Promise.all(waitsForClients).then((times) => ({ ackedAt: times.filter((t) => t > 0), missing: times.filter((t) => t === 0).length })),
   );
   return clients.length;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(a, b) === 0;
 }
 
 /** Starts waiting until every client holds a copy of `cluster` different from the current one. */
 function arm(id: number, cluster: string, timeoutMs: number): number {
-  const waitsForClients = clients.map((client) => {
-    const baseline = client.resources(TypeUrl.ClusterLoadAssignment).get(cluster)?.any;
-    let at = 0;
-    return client
-      .waitFor(() => {
-        if (at !== 0) return true;
-        const now = client.resources(TypeUrl.ClusterLoadAssignment).get(cluster)?.any;
-        // Handled responses are applied and ACKed before waiters run, so this is the ACK time.
-        if (now !== undefined && (baseline === undefined || !sameBytes(now, baseline))) at = epochMs();
-        return at !== 0;
-        // Not polled (thousands of clients' timers would cost more than the responses): the
-        // predicate reads only this client and is re-checked after each response.
-      }, timeoutMs, 0)
-      .then(
-        () => at,
-        () => 0,
-      );
-  });
-  waits.set(
-    id,
-    Promise.all(waitsForClients).then((times) => ({ ackedAt: times.filter((t) => t > 0), missing: times.filter((t) => t === 0).length })),
-  );
-  return clients.length;
+  const { tracked, done } = waitOnResource(clients, { typeUrl: TypeUrl.ClusterLoadAssignment, name: cluster, expect: 'changed', timeoutMs });
+  waits.set(id, done);
+  return tracked;
 }
 
 /** Types a reconnected delta stream must hear back on before it counts as re-converged. */

@@ -78,9 +78,12 @@ export interface ResourceWait {
 
 /**
  * Waits on every client (minus those `skip` names by index) until its copy of the resource meets
- * the expectation; resolves with the time each tracked stream first met it (handled responses are
- * applied and ACKed before waiters run, so this is its ACK time) and how many never did.
- * `tracked` is the number of streams waited on, known at once.
+ * the expectation; resolves with the time each tracked stream first met it (checked after each
+ * response the stream handled, which it has applied and ACKed by then, so this is its ACK time)
+ * and how many never did within `timeoutMs`. `tracked` is the number of streams waited on, known
+ * at once. One timer and one promise per wait, not per stream: a churn arms hundreds of streams
+ * forty times a second, and a promise and a timer for each cost the load generator more than
+ * handling the responses.
  */
 export function waitOnResource(
   clients: readonly AdsClient[],
@@ -89,39 +92,51 @@ export function waitOnResource(
   index?: HolderIndex,
 ): { tracked: number; done: Promise<{ ackedAt: number[]; missing: number }> } {
   const typeUrl = wait.typeUrl as TypeUrl;
-  const waits: Promise<number>[] = [];
   const candidates = wait.holdersOnly === true && index ? index.holders(clients, typeUrl, wait.name) : clients.map((_, i) => i);
+  const ackedAt: number[] = [];
+  const watching = new Set<() => void>();
+  let tracked = 0;
+  let settle: () => void = () => undefined;
+  const done = new Promise<{ ackedAt: number[]; missing: number }>((resolve) => {
+    settle = () => resolve({ ackedAt, missing: watching.size });
+  });
   for (const i of candidates) {
     const client = clients[i];
     if (client === undefined || skip(i)) continue;
-    const baseline = client.resources(typeUrl).get(wait.name)?.any;
+    const held = client.resources(typeUrl);
+    const baseline = held.get(wait.name);
     if (wait.holdersOnly === true && baseline === undefined) continue;
-    let at = 0;
+    tracked += 1;
     const met = (): boolean => {
-      const now = client.resources(typeUrl).get(wait.name)?.any;
+      const now = held.get(wait.name);
       if (wait.expect === 'present') return now !== undefined;
       if (wait.expect === 'absent') return now === undefined;
-      return now !== undefined && (baseline === undefined || !sameBytes(now, baseline));
+      // The same held object is the same copy; a new one may still carry the same bytes.
+      return now !== undefined && (baseline === undefined || (now !== baseline && !sameBytes(now.any, baseline.any)));
     };
-    waits.push(
-      client
-        .waitFor(
-          () => {
-            if (at === 0 && met()) at = epochMs();
-            return at !== 0;
-          },
-          wait.timeoutMs,
-          // The predicate reads only this client: re-checked after each response, no timer.
-          0,
-        )
-        .then(
-          () => at,
-          () => 0,
-        ),
-    );
+    if (met()) {
+      ackedAt.push(epochMs());
+      continue;
+    }
+    const stop = client.onHandled((handledType) => {
+      if (handledType !== typeUrl || !met()) return;
+      ackedAt.push(epochMs());
+      stop();
+      watching.delete(stop);
+      if (watching.size === 0) finish();
+    });
+    watching.add(stop);
   }
-  const done = Promise.all(waits).then((times) => ({ ackedAt: times.filter((t) => t > 0), missing: times.filter((t) => t === 0).length }));
-  return { tracked: waits.length, done };
+  const timer = setTimeout(() => {
+    for (const stop of watching) stop();
+    finish();
+  }, wait.timeoutMs);
+  function finish(): void {
+    clearTimeout(timer);
+    settle();
+  }
+  if (watching.size === 0) finish();
+  return { tracked, done };
 }
 
 /** Per client: bytes, responses and bytes by type URL of the responses after `marks[i]`. */

@@ -77,6 +77,7 @@ export interface AdsClient {
   readonly mode: 'sotw' | 'delta';
   /** Replaces the subscription of a type: explicit names, or '*' for wildcard. */
   subscribe(typeUrl: TypeUrl, names: readonly string[] | '*'): void;
+  /** What the client holds of a type: one live map per type, updated in place. */
   resources(typeUrl: TypeUrl): ReadonlyMap<string, ClientResource>;
   /** The current subscription of a type (explicit names; EDS/RDS follow CDS/LDS when following references). */
   subscription(typeUrl: TypeUrl): { readonly wildcard: boolean; readonly names: ReadonlySet<string> };
@@ -91,6 +92,12 @@ export interface AdsClient {
    * clients in one load generator can then wait on without timers firing).
    */
   waitFor(predicate: (client: AdsClient) => boolean, timeoutMs: number, pollMs?: number): Promise<void>;
+  /**
+   * Calls `listener` with the type URL of every response handled from now on, after it was applied
+   * and ACKed (or NACKed); returns a function that stops it. No promise or timer per call: a load
+   * generator watches thousands of clients for each change. (A function is registered once.)
+   */
+  onHandled(listener: (typeUrl: string) => void): () => void;
   /** Drops the stream and opens a new one, announcing what it holds. */
   reconnect(): void;
   /** How the current stream ended, if it did. */
@@ -140,6 +147,7 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
   const states = new Map<string, TypeState>();
   const responses: ResponseRecord[] = [];
   const waiters = new Set<() => void>();
+  const handledListeners = new Set<(typeUrl: string) => void>();
   let stream: RawAdsStream;
   let nodeSent = false;
   let closed = false;
@@ -214,8 +222,9 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     state.told = { wildcard: state.wildcard, names: new Set(state.names) };
   };
 
+  // A Set visits what is added while it is iterated and skips what is deleted: no copy needed.
   const notify = (): void => {
-    for (const waiter of [...waiters]) waiter();
+    for (const waiter of waiters) waiter();
   };
 
   const setSubscription = (typeUrl: TypeUrl, names: readonly string[] | '*'): void => {
@@ -267,7 +276,8 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     } else {
       const version = response.versionInfo;
       if (FULL_STATE_TYPES.has(response.typeUrl)) state.held.clear();
-      for (const r of response.resources) state.held.set(r.name, { name: r.name, version, any: r.any });
+      // Decoded resources carry the response's version_info: held as they are, no copy.
+      for (const r of response.resources) state.held.set(r.name, r);
       state.version = version;
     }
     if (namesChanged) options.onHeldNamesChange?.(response.typeUrl as TypeUrl);
@@ -295,6 +305,7 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     if (mode === 'sotw') announce(response.typeUrl, state, errorDetail);
     else sendDelta({ typeUrl: response.typeUrl, responseNonce: response.nonce, errorDetail });
     if (nack === undefined) followReferences(response.typeUrl, state);
+    for (const listener of handledListeners) listener(response.typeUrl);
     notify();
   };
 
@@ -361,6 +372,10 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
         waiters.add(check);
         check();
       });
+    },
+    onHandled(listener) {
+      handledListeners.add(listener);
+      return () => void handledListeners.delete(listener);
     },
     reconnect() {
       stream.close();

@@ -135,6 +135,13 @@ export function splitAny(any: Uint8Array): { typeUrl: string; value: Uint8Array 
   return { typeUrl, value: value ?? new Uint8Array(0) };
 }
 
+/** The `value` of an encoded `google.protobuf.Any` (a view), its type URL not read. */
+export function anyValueOf(any: Uint8Array): Uint8Array {
+  const cursor = new FieldCursor(any);
+  while (cursor.next()) if (cursor.field === 2 && cursor.isLen) return cursor.view();
+  return any.subarray(0, 0);
+}
+
 /** The first string field numbered `field` in `bytes[start, end)`, or undefined. */
 function stringFieldIn(bytes: Uint8Array, start: number, end: number, field: number): string | undefined {
   const cursor = new FieldCursor(bytes, start, end);

@@ -55,6 +55,26 @@ describe.each(['sotw', 'delta'] as const)('ADS client (%s)', (mode) => {
     expect(keys(client.resources(TypeUrl.RouteConfiguration))).toEqual(['r1']);
   });
 
+  it('tells handled-response listeners each type after applying it, until stopped', async () => {
+    running = await startServer(snapshotOf(mesh));
+    const client = open(running, mode);
+    const seen: string[] = [];
+    let heldAtCall = -1;
+    const stop = client.onHandled((typeUrl) => {
+      seen.push(typeUrl);
+      if (typeUrl === TypeUrl.Cluster) heldAtCall = client.resources(TypeUrl.Cluster).size;
+    });
+    await client.waitFor((c) => c.resources(TypeUrl.ClusterLoadAssignment).size === 2 && c.resources(TypeUrl.RouteConfiguration).size === 2, 5000);
+    expect(new Set(seen)).toEqual(new Set([TypeUrl.Cluster, TypeUrl.Listener, TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration]));
+    // Called after the response was applied.
+    expect(heldAtCall).toBe(3);
+    stop();
+    const before = seen.length;
+    running.source.set(snapshotOf({ ...mesh, listeners: [listener('l1', 'r1')] }));
+    await client.waitFor((c) => c.resources(TypeUrl.Listener).size === 1, 5000);
+    expect(seen).toHaveLength(before);
+  });
+
   it('follows scoped routes like Envoy: wildcard SRDS for a scoped listener, RDS for what listeners and scopes name', async () => {
     const scoped = {
       ...mesh,

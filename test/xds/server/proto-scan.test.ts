@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeAny, encodeMessage } from '../../../src/xds/proto/codec.ts';
-import { edsNameOfCluster, resourceNameOfAny, scanFields, splitAny, stringFieldOf, utf8 } from '../../../src/xds/server/proto-scan.ts';
+import { anyValueOf, edsNameOfCluster, resourceNameOfAny, scanFields, splitAny, stringFieldOf, utf8 } from '../../../src/xds/server/proto-scan.ts';
 
 const LISTENER = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 
@@ -32,7 +32,9 @@ describe('proto-scan', () => {
       expect(resourceNameOfAny(any)).toBe(name);
       expect(splitAny(any).typeUrl).toBe(LISTENER);
       expect(stringFieldOf(splitAny(any).value, 1)).toBe(name);
+      expect(Buffer.from(anyValueOf(any)).equals(Buffer.from(splitAny(any).value))).toBe(true);
     }
+    expect(anyValueOf(new Uint8Array(0))).toHaveLength(0);
   });
 
   it('reads the CLA name an EDS cluster waits for', () => {
