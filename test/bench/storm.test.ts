@@ -19,10 +19,11 @@ describe('storm setup', () => {
     expect(fanOutPolicyYaml(2, 50)).toContain('[svc-00000.ns-0, svc-00001.ns-1]');
   });
 
-  it('sizes the load generator at about 2,500 streams per process', () => {
+  it('sizes the load generator at about 5,000 streams per process, at least two', () => {
     expect(processesFor(1000)).toBe(2);
-    expect(processesFor(10_000)).toBe(4);
-    expect(processesFor(10_001)).toBe(5);
+    expect(processesFor(10_000)).toBe(2);
+    expect(processesFor(10_001)).toBe(3);
+    expect(processesFor(20_000)).toBe(4);
   });
 });
 

@@ -8,12 +8,12 @@
  * and its scopes name. (Like Envoy's scoped routes, the SRDS subscription stays once made.)
  */
 import type * as grpc from '@grpc/grpc-js';
-import { decodeMessage, encodeMessage } from '../proto/codec.ts';
+import { decodeMessage } from '../proto/codec.ts';
 import { splitAny } from '../server/proto-scan.ts';
 import { FULL_STATE_TYPES, messageNameOf, TypeUrl } from '../type-urls.ts';
 import { openAdsStream, type RawAdsStream, type StreamEnd } from './raw-stream.ts';
 import { edsNamesOf, listenerReferencesOf, scopeRouteNamesOf } from './references.ts';
-import { encodeDeltaRequest, encodeNames, encodeSotwRequest, type DeltaRequestFields, type RequestErrorDetail, type SotwRequestFields } from './request-wire.ts';
+import { encodeDeltaRequest, encodeNames, encodeNode, encodeSotwRequest, type DeltaRequestFields, type RequestErrorDetail, type SotwRequestFields } from './request-wire.ts';
 import type { ReceivedResponse } from './response-decode.ts';
 
 /** The node the client announces; metadata is plain JSON (sent as a Struct). */
@@ -119,25 +119,6 @@ interface TypeState {
   namesWire: { names: Set<string>; wildcard: boolean; bytes: Uint8Array } | undefined;
 }
 
-// google.protobuf.Value: the bundle keeps protobufjs' camelCase names for well-known types.
-function toValue(value: unknown): Record<string, unknown> {
-  if (value === null || value === undefined) return { nullValue: 'NULL_VALUE' };
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'number') return { numberValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (Array.isArray(value)) return { listValue: { values: value.map(toValue) } };
-  return { structValue: toStruct(value as Record<string, unknown>) };
-}
-
-function toStruct(obj: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return { fields: Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, toValue(v)])) };
-}
-
-function nodeMessage(node: ClientNode): Record<string, unknown> {
-  const { metadata, ...rest } = node;
-  return { ...rest, ...(metadata ? { metadata: toStruct(metadata) } : {}) };
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Connects an ADS client to `address` (host:port). */
@@ -168,7 +149,7 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
   const nodeOnce = (): Uint8Array | undefined => {
     if (nodeSent) return undefined;
     nodeSent = true;
-    encodedNode ??= encodeMessage('envoy.config.core.v3.Node', nodeMessage(node));
+    encodedNode ??= encodeNode(node);
     return encodedNode;
   };
   const sendDelta = (fields: Omit<DeltaRequestFields, 'node'>): void => stream.sendBytes(encodeDeltaRequest({ ...fields, node: nodeOnce() }));

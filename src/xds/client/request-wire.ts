@@ -3,7 +3,8 @@
  * DeltaDiscoveryRequest, fields in number order, written straight into one buffer (FastWriter).
  * ACKs are the client's most frequent message and a SotW ACK repeats every subscribed name; the
  * protobufjs path (plain object → message → writer) cost the load generator more than the
- * server's own handling of the same ACK. The node is passed pre-encoded (it is sent once).
+ * server's own handling of the same ACK. The node is passed pre-encoded (`encodeNode`: once per
+ * stream, but a storm opens thousands).
  * Decoding these bytes with protobufjs gives back the fields (property-tested).
  */
 import { writeWith, type FastWriter } from '../proto/fast-writer.ts';
@@ -42,6 +43,7 @@ export interface DeltaRequestFields {
 }
 
 const LEN = 2;
+const FIXED64 = 1;
 
 /** A singular string field: left out when empty (the proto3 default). */
 function stringField(w: FastWriter, field: number, value: string): void {
@@ -95,5 +97,71 @@ export function encodeDeltaRequest(fields: DeltaRequestFields): Buffer {
     }
     stringField(w, 6, fields.responseNonce ?? '');
     if (fields.errorDetail) writeStatus(w, 7, fields.errorDetail);
+  });
+}
+
+/** What `encodeNode` writes: envoy.config.core.v3.Node's fields a client announces; metadata is plain JSON. */
+export interface NodeFields {
+  readonly id: string;
+  readonly cluster?: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly locality?: { readonly region?: string; readonly zone?: string; readonly sub_zone?: string };
+  readonly user_agent_name?: string;
+  readonly user_agent_version?: string;
+}
+
+/** google.protobuf.Value (null_value=1, number_value=2, string_value=3, bool_value=4, struct_value=5, list_value=6). */
+function writeValue(w: FastWriter, value: unknown): void {
+  if (value === null || value === undefined) w.uint32(1 << 3).uint32(0);
+  else if (typeof value === 'number') w.uint32((2 << 3) | FIXED64).double(value);
+  else if (typeof value === 'string') w.uint32((3 << 3) | LEN).string(value);
+  else if (typeof value === 'boolean') w.uint32(4 << 3).uint32(value ? 1 : 0);
+  else if (Array.isArray(value)) {
+    w.uint32((6 << 3) | LEN).fork();
+    for (const item of value) {
+      w.uint32((1 << 3) | LEN).fork();
+      writeValue(w, item);
+      w.ldelim();
+    }
+    w.ldelim();
+  } else {
+    w.uint32((5 << 3) | LEN).fork();
+    writeStruct(w, value as Readonly<Record<string, unknown>>);
+    w.ldelim();
+  }
+}
+
+/** google.protobuf.Struct's body: fields=1, a map of key=1 to Value=2. */
+function writeStruct(w: FastWriter, struct: Readonly<Record<string, unknown>>): void {
+  for (const [key, value] of Object.entries(struct)) {
+    w.uint32((1 << 3) | LEN).fork();
+    w.uint32((1 << 3) | LEN).string(key);
+    w.uint32((2 << 3) | LEN).fork();
+    writeValue(w, value);
+    w.ldelim();
+    w.ldelim();
+  }
+}
+
+/** Encodes a Node (id=1, cluster=2, metadata=3, locality=4 {region=1, zone=2, sub_zone=3}, user_agent_name=6, user_agent_version=7). */
+export function encodeNode(node: NodeFields): Buffer {
+  return writeWith((w) => {
+    stringField(w, 1, node.id);
+    stringField(w, 2, node.cluster ?? '');
+    if (node.metadata) {
+      w.uint32((3 << 3) | LEN).fork();
+      writeStruct(w, node.metadata);
+      w.ldelim();
+    }
+    if (node.locality) {
+      w.uint32((4 << 3) | LEN).fork();
+      stringField(w, 1, node.locality.region ?? '');
+      stringField(w, 2, node.locality.zone ?? '');
+      stringField(w, 3, node.locality.sub_zone ?? '');
+      w.ldelim();
+    }
+    stringField(w, 6, node.user_agent_name ?? '');
+    // user_agent_version is in a oneof: written when given, even empty.
+    if (node.user_agent_version !== undefined) w.uint32((7 << 3) | LEN).string(node.user_agent_version);
   });
 }

@@ -79,6 +79,14 @@ export class FastWriter {
     return this;
   }
 
+  /** A double as its 8 little-endian bytes (wire type 1; the tag is written by the caller). */
+  double(value: number): this {
+    this.ensure(8);
+    this.buf.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+    return this;
+  }
+
   string(value: string): this {
     // Up to 42 UTF-16 units take at most 126 bytes: the length fits one byte, written after.
     if (value.length <= 42) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeDeltaRequest, encodeNames, encodeSotwRequest } from '../../../src/xds/client/request-wire.ts';
+import { encodeDeltaRequest, encodeNames, encodeNode, encodeSotwRequest } from '../../../src/xds/client/request-wire.ts';
 import { decodeMessage, encodeMessage } from '../../../src/xds/proto/codec.ts';
 import { decodeDeltaRequest, decodeSotwRequest } from '../../../src/xds/server/requests.ts';
 
@@ -68,5 +68,42 @@ describe('request encoders', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('Node: protobufjs decodes what the hand encoder wrote as it decodes its own encoding of the same node', () => {
+    const scalar = fc.oneof(fc.constant(null), fc.double({ noNaN: true }), text, fc.boolean());
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(text, tie('value'), { maxKeys: 3 })),
+    }));
+    const locality = fc.record({ region: text, zone: text, sub_zone: text }, { requiredKeys: [] });
+    const nodes = fc.record(
+      { id: text, cluster: text, metadata: fc.dictionary(text, value, { maxKeys: 4 }), locality, user_agent_name: text, user_agent_version: text },
+      { requiredKeys: ['id'] },
+    );
+    // protobufjs' camelCase names for the well-known Struct types.
+    const toValue = (v: unknown): Record<string, unknown> =>
+      v === null ? { nullValue: 'NULL_VALUE' } : typeof v === 'number' ? { numberValue: v } : typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v }
+        : Array.isArray(v) ? { listValue: { values: v.map(toValue) } } : { structValue: toStruct(v as Record<string, unknown>) };
+    const toStruct = (o: Record<string, unknown>): Record<string, unknown> => ({ fields: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toValue(v)])) });
+    fc.assert(
+      fc.property(nodes, (n) => {
+        const { metadata, ...rest } = n;
+        const reference = encodeMessage('envoy.config.core.v3.Node', { ...rest, ...(metadata ? { metadata: toStruct(metadata) } : {}) });
+        // protobufjs writes a singular string set to '' (proto3 reads it as unset); the hand encoder leaves it out.
+        const unsetEmpty = (o: Record<string, unknown>): Record<string, unknown> => {
+          const out: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(o)) {
+            if (v === '' && k !== 'user_agent_version') continue;
+            out[k] = k === 'locality' ? unsetEmpty(v as Record<string, unknown>) : v;
+          }
+          return out;
+        };
+        const ours = decodeMessage('envoy.config.core.v3.Node', encodeNode(n));
+        const theirs = decodeMessage('envoy.config.core.v3.Node', reference);
+        expect(ours).toEqual(unsetEmpty(theirs));
+      }),
+      { numRuns: 300 },
+    );
+    expect(decodeMessage('envoy.config.core.v3.Node', encodeNode({ id: 'a', metadata: { k: [1, 'x', true, null, { n: 2 }] } }))['metadata']).toBeDefined();
   });
 });
