@@ -13,18 +13,11 @@ import { splitAny } from '../server/proto-scan.ts';
 import { FULL_STATE_TYPES, messageNameOf, TypeUrl } from '../type-urls.ts';
 import { openAdsStream, type RawAdsStream, type StreamEnd } from './raw-stream.ts';
 import { edsNamesOf, listenerReferencesOf, scopeRouteNamesOf } from './references.ts';
-import { encodeDeltaRequest, encodeNames, encodeNode, encodeSotwRequest, type DeltaRequestFields, type RequestErrorDetail, type SotwRequestFields } from './request-wire.ts';
+import { encodeDeltaRequest, encodeNames, encodeNode, encodeSotwRequest, type DeltaRequestFields, type NodeFields, type RequestErrorDetail, type SotwRequestFields } from './request-wire.ts';
 import type { ReceivedResponse } from './response-decode.ts';
 
 /** The node the client announces; metadata is plain JSON (sent as a Struct). */
-export interface ClientNode {
-  readonly id: string;
-  readonly cluster?: string;
-  readonly metadata?: Readonly<Record<string, unknown>>;
-  readonly locality?: { readonly region?: string; readonly zone?: string; readonly sub_zone?: string };
-  readonly user_agent_name?: string;
-  readonly user_agent_version?: string;
-}
+export type ClientNode = NodeFields;
 
 /** One resource the client holds. `version`: delta Resource.version, or SotW version_info. */
 export interface ClientResource {

@@ -13,7 +13,7 @@ interface Known {
   readonly name: string;
 }
 const byHash = new Map<number, Known | Known[]>();
-let knownBytes = 0;
+let knownCount = 0;
 const decoder = new TextDecoder();
 
 /** The process's copy of `name` (the table is dropped when it grows past MAX_INTERNED). */
@@ -45,15 +45,15 @@ export function nameAt(bytes: Uint8Array, from: number, to: number): string {
     }
   }
   const name = internName(decoder.decode(bytes.subarray(from, to)));
-  if (knownBytes >= MAX_INTERNED) {
+  if (knownCount >= MAX_INTERNED) {
     byHash.clear();
-    knownBytes = 0;
+    knownCount = 0;
   }
   // A copy: `bytes` is a response, which the table must not keep alive.
   const known: Known = { bytes: Uint8Array.from(bytes.subarray(from, to)), name };
   if (entry === undefined) byHash.set(hash, known);
   else if (Array.isArray(entry)) entry.push(known);
   else byHash.set(hash, [entry, known]);
-  knownBytes += 1;
+  knownCount += 1;
   return name;
 }

@@ -2,8 +2,8 @@
  * What an Envoy-like client subscribes to next: EDS for its clusters; RDS for its listeners'
  * `rds` names and for the route configurations its scopes name; SRDS (wildcard) when a listener
  * has scoped routes by `scoped_rds`. Read from the wire without decoding: a load generator admits
- * thousands of streams a second, and decoding each listener with protobufjs to find a name was a
- * seventh of its CPU in a storm. Names are interned (`internName`).
+ * thousands of streams a second, and decoding each listener with protobufjs to find a name was
+ * 7 % of its CPU in a storm. Names are interned (`internName`).
  */
 import { anyValueOf, edsNameOfCluster, FieldCursor, stringFieldOf } from '../server/proto-scan.ts';
 import { internName } from './names.ts';

@@ -31,7 +31,7 @@ export interface ReceivedResponse {
 /**
  * A resource as received. Its Any stays in the response's bytes and `any` makes a view on each
  * read: a load generator holds hundreds of thousands of these, and a view object each (about
- * 100 bytes) was a fifth of its heap, which its major GCs then marked while every stream waited.
+ * 100 bytes) was a sixth of its heap, which its major GCs then marked while every stream waited.
  */
 class WireResource implements ReceivedResource {
   constructor(
