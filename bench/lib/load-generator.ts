@@ -11,7 +11,7 @@ import { createAdsGrpcClient } from '../../src/xds/client/raw-stream.ts';
 import { messageType } from '../../src/xds/proto/codec.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
 import type { LoadCommand, LoadReply, ResourceDump, StreamBehaviour } from './load-protocol.ts';
-import { behaviourOptions, bytesSince, holderIndex, waitOnResource } from './load-tracking.ts';
+import { behaviourOptions, bytesSince, holderIndex, waitOnResource, waitUntilMet, type TrackedStream } from './load-tracking.ts';
 import { secretConditionMet, type SecretCondition } from './secret-check.ts';
 import { epochMs } from './stats.ts';
 
@@ -121,29 +121,20 @@ async function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Pr
 
 /** Starts waiting until every client's copy of SDS secret `secret` meets `condition`. */
 function armSecret(id: number, secret: string, condition: SecretCondition, timeoutMs: number): number {
-  const waitsForClients = clients.map((client) => {
-    const baseline = client.resources(TypeUrl.Secret).get(secret)?.any;
-    // Decode each distinct copy once: waiters run after every response.
+  const streams: TrackedStream[] = clients.map((client) => {
+    const held = client.resources(TypeUrl.Secret);
+    const baseline = held.get(secret)?.any;
+    // Decode each distinct copy once.
     let checked: ClientResource | undefined;
-    let at = 0;
-    return client
-      .waitFor(() => {
-        if (at !== 0) return true;
-        const now = client.resources(TypeUrl.Secret).get(secret);
-        if (now === undefined || now === checked) return false;
-        checked = now;
-        if (secretConditionMet(condition, now.any, baseline, () => client.decoded(TypeUrl.Secret, secret))) at = epochMs();
-        return at !== 0;
-      }, timeoutMs, 0)
-      .then(
-        () => at,
-        () => 0,
-      );
+    const met = (): boolean => {
+      const now = held.get(secret);
+      if (now === undefined || now === checked) return false;
+      checked = now;
+      return secretConditionMet(condition, now.any, baseline, () => client.decoded(TypeUrl.Secret, secret));
+    };
+    return { client, met };
   });
-  waits.set(
-    id,
-    Promise.all(waitsForClients).then((times) => ({ ackedAt: times.filter((t) => t > 0), missing: times.filter((t) => t === 0).length })),
-  );
+  waits.set(id, waitUntilMet(streams, TypeUrl.Secret, timeoutMs));
   return clients.length;
 }
 

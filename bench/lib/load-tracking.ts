@@ -76,14 +76,52 @@ export interface ResourceWait {
   readonly timeoutMs: number;
 }
 
+/** One stream a wait tracks: its client, and whether its copy meets the wait's condition now. */
+export interface TrackedStream {
+  readonly client: AdsClient;
+  readonly met: () => boolean;
+}
+
+/**
+ * Resolves with the time each stream first met its condition (checked at once, then after each
+ * `typeUrl` response the stream handled, which it has applied and ACKed by then, so this is its
+ * ACK time) and how many never did within `timeoutMs`. One timer and one promise per wait, not
+ * per stream: a churn arms hundreds of streams forty times a second, and a promise and a timer
+ * for each cost the load generator more than handling the responses.
+ */
+export function waitUntilMet(streams: readonly TrackedStream[], typeUrl: string, timeoutMs: number): Promise<{ ackedAt: number[]; missing: number }> {
+  const ackedAt: number[] = [];
+  const watching = new Set<() => void>();
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      resolve({ ackedAt, missing: watching.size });
+    };
+    const timer = setTimeout(() => {
+      for (const stop of watching) stop();
+      finish();
+    }, timeoutMs);
+    for (const { client, met } of streams) {
+      if (met()) {
+        ackedAt.push(epochMs());
+        continue;
+      }
+      const stop = client.onHandled((handledType) => {
+        if (handledType !== typeUrl || !met()) return;
+        ackedAt.push(epochMs());
+        stop();
+        watching.delete(stop);
+        if (watching.size === 0) finish();
+      });
+      watching.add(stop);
+    }
+    if (watching.size === 0) finish();
+  });
+}
+
 /**
  * Waits on every client (minus those `skip` names by index) until its copy of the resource meets
- * the expectation; resolves with the time each tracked stream first met it (checked after each
- * response the stream handled, which it has applied and ACKed by then, so this is its ACK time)
- * and how many never did within `timeoutMs`. `tracked` is the number of streams waited on, known
- * at once. One timer and one promise per wait, not per stream: a churn arms hundreds of streams
- * forty times a second, and a promise and a timer for each cost the load generator more than
- * handling the responses.
+ * the expectation (see `waitUntilMet`). `tracked` is the number of streams waited on, known at once.
  */
 export function waitOnResource(
   clients: readonly AdsClient[],
@@ -93,20 +131,13 @@ export function waitOnResource(
 ): { tracked: number; done: Promise<{ ackedAt: number[]; missing: number }> } {
   const typeUrl = wait.typeUrl as TypeUrl;
   const candidates = wait.holdersOnly === true && index ? index.holders(clients, typeUrl, wait.name) : clients.map((_, i) => i);
-  const ackedAt: number[] = [];
-  const watching = new Set<() => void>();
-  let tracked = 0;
-  let settle: () => void = () => undefined;
-  const done = new Promise<{ ackedAt: number[]; missing: number }>((resolve) => {
-    settle = () => resolve({ ackedAt, missing: watching.size });
-  });
+  const streams: TrackedStream[] = [];
   for (const i of candidates) {
     const client = clients[i];
     if (client === undefined || skip(i)) continue;
     const held = client.resources(typeUrl);
     const baseline = held.get(wait.name);
     if (wait.holdersOnly === true && baseline === undefined) continue;
-    tracked += 1;
     const met = (): boolean => {
       const now = held.get(wait.name);
       if (wait.expect === 'present') return now !== undefined;
@@ -114,29 +145,9 @@ export function waitOnResource(
       // The same held object is the same copy; a new one may still carry the same bytes.
       return now !== undefined && (baseline === undefined || (now !== baseline && !sameBytes(now.any, baseline.any)));
     };
-    if (met()) {
-      ackedAt.push(epochMs());
-      continue;
-    }
-    const stop = client.onHandled((handledType) => {
-      if (handledType !== typeUrl || !met()) return;
-      ackedAt.push(epochMs());
-      stop();
-      watching.delete(stop);
-      if (watching.size === 0) finish();
-    });
-    watching.add(stop);
+    streams.push({ client, met });
   }
-  const timer = setTimeout(() => {
-    for (const stop of watching) stop();
-    finish();
-  }, wait.timeoutMs);
-  function finish(): void {
-    clearTimeout(timer);
-    settle();
-  }
-  if (watching.size === 0) finish();
-  return { tracked, done };
+  return { tracked: streams.length, done: waitUntilMet(streams, typeUrl, wait.timeoutMs) };
 }
 
 /** Per client: bytes, responses and bytes by type URL of the responses after `marks[i]`. */

@@ -87,10 +87,11 @@ export interface AdsClient {
   waitFor(predicate: (client: AdsClient) => boolean, timeoutMs: number, pollMs?: number): Promise<void>;
   /**
    * Calls `listener` with the type URL of every response handled from now on, after it was applied
-   * and ACKed (or NACKed); returns a function that stops it. No promise or timer per call: a load
-   * generator watches thousands of clients for each change. (A function is registered once.)
+   * and ACKed (or NACKed), and with undefined when a stream ends; returns a function that stops
+   * it. `waitFor` runs on it too. No promise or timer per call: a load generator watches
+   * thousands of clients for each change. (A function is registered once.)
    */
-  onHandled(listener: (typeUrl: string) => void): () => void;
+  onHandled(listener: (typeUrl: string | undefined) => void): () => void;
   /** Drops the stream and opens a new one, announcing what it holds. */
   reconnect(): void;
   /** How the current stream ended, if it did. */
@@ -120,8 +121,8 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
   const record = options.recordResponses ?? true;
   const states = new Map<string, TypeState>();
   const responses: ResponseRecord[] = [];
-  const waiters = new Set<() => void>();
-  const handledListeners = new Set<(typeUrl: string) => void>();
+  /** Called after each handled response (with its type URL) and when a stream ends (undefined). */
+  const listeners = new Set<(typeUrl: string | undefined) => void>();
   let stream: RawAdsStream;
   let nodeSent = false;
   let closed = false;
@@ -197,8 +198,8 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
   };
 
   // A Set visits what is added while it is iterated and skips what is deleted: no copy needed.
-  const notify = (): void => {
-    for (const waiter of waiters) waiter();
+  const notify = (typeUrl: string | undefined): void => {
+    for (const listener of listeners) listener(typeUrl);
   };
 
   const setSubscription = (typeUrl: TypeUrl, names: readonly string[] | '*'): void => {
@@ -279,8 +280,7 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     if (mode === 'sotw') announce(response.typeUrl, state, errorDetail);
     else sendDelta({ typeUrl: response.typeUrl, responseNonce: response.nonce, errorDetail });
     if (nack === undefined) followReferences(response.typeUrl, state);
-    for (const listener of handledListeners) listener(response.typeUrl);
-    notify();
+    notify(response.typeUrl);
   };
 
   const open = (): void => {
@@ -309,7 +309,7 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
     });
     void current.ended.then((end) => {
       if (stream === current) lastEnd = end;
-      notify();
+      notify(undefined);
     });
   };
 
@@ -331,25 +331,25 @@ export function connect(address: string, node: ClientNode, mode: 'sotw' | 'delta
       return new Promise((resolve, reject) => {
         const check = (): void => {
           if (!predicate(client)) return;
-          waiters.delete(check);
+          listeners.delete(check);
           clearTimeout(timer);
           if (poll) clearInterval(poll);
           resolve();
         };
         const timer = setTimeout(() => {
-          waiters.delete(check);
+          listeners.delete(check);
           if (poll) clearInterval(poll);
           reject(new Error(`waitFor: condition not met within ${timeoutMs} ms`));
         }, timeoutMs);
         // Also poll: predicates may look at state outside this client (the server's status).
         const poll = pollMs > 0 ? setInterval(check, pollMs) : undefined;
-        waiters.add(check);
+        listeners.add(check);
         check();
       });
     },
     onHandled(listener) {
-      handledListeners.add(listener);
-      return () => void handledListeners.delete(listener);
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
     reconnect() {
       stream.close();

@@ -110,10 +110,12 @@ export interface NodeFields {
   readonly user_agent_version?: string;
 }
 
-/** google.protobuf.Value (null_value=1, number_value=2, string_value=3, bool_value=4, struct_value=5, list_value=6). */
+/**
+ * google.protobuf.Value (null_value=1, number_value=2, string_value=3, bool_value=4,
+ * struct_value=5, list_value=6), written as src/xds/proto/struct.ts's `toValue` maps plain JSON.
+ */
 function writeValue(w: FastWriter, value: unknown): void {
-  if (value === null || value === undefined) w.uint32(1 << 3).uint32(0);
-  else if (typeof value === 'number') w.uint32((2 << 3) | FIXED64).double(value);
+  if (typeof value === 'number') w.uint32((2 << 3) | FIXED64).double(value);
   else if (typeof value === 'string') w.uint32((3 << 3) | LEN).string(value);
   else if (typeof value === 'boolean') w.uint32(4 << 3).uint32(value ? 1 : 0);
   else if (Array.isArray(value)) {
@@ -124,16 +126,17 @@ function writeValue(w: FastWriter, value: unknown): void {
       w.ldelim();
     }
     w.ldelim();
-  } else {
+  } else if (typeof value === 'object' && value !== null) {
     w.uint32((5 << 3) | LEN).fork();
     writeStruct(w, value as Readonly<Record<string, unknown>>);
     w.ldelim();
-  }
+  } else w.uint32(1 << 3).uint32(0);
 }
 
-/** google.protobuf.Struct's body: fields=1, a map of key=1 to Value=2. */
+/** google.protobuf.Struct's body: fields=1, a map of key=1 to Value=2 (undefined values left out, as `toStruct`). */
 function writeStruct(w: FastWriter, struct: Readonly<Record<string, unknown>>): void {
   for (const [key, value] of Object.entries(struct)) {
+    if (value === undefined) continue;
     w.uint32((1 << 3) | LEN).fork();
     w.uint32((1 << 3) | LEN).string(key);
     w.uint32((2 << 3) | LEN).fork();

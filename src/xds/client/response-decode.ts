@@ -2,7 +2,7 @@
  * Lean decoding of ADS responses on the client side: top-level fields only, each resource kept
  * as its encoded Any (decode on demand). Field numbers: see src/xds/server/response-wire.ts.
  */
-import { FieldCursor } from '../server/proto-scan.ts';
+import { FieldCursor, resourceNameOfAny } from '../server/proto-scan.ts';
 import { canonicalTypeUrl } from '../type-urls.ts';
 import { internName, nameAt } from './names.ts';
 
@@ -47,18 +47,6 @@ class WireResource implements ReceivedResource {
   }
 }
 
-/** The name (field 1) of the resource in the Any at `bytes[from, to)`, as `resourceNameOfAny` but interned by its bytes. */
-function resourceNameIn(bytes: Uint8Array, from: number, to: number): string {
-  const any = new FieldCursor(bytes, from, to);
-  while (any.next()) {
-    if (any.field !== 2 || !any.isLen) continue;
-    const resource = new FieldCursor(bytes, any.from, any.to);
-    while (resource.next()) if (resource.field === 1 && resource.isLen) return nameAt(bytes, resource.from, resource.to);
-    return '';
-  }
-  return '';
-}
-
 function controlPlaneId(bytes: Uint8Array, from: number, to: number): string {
   const cursor = new FieldCursor(bytes, from, to);
   let id = '';
@@ -81,7 +69,7 @@ export function decodeSotwResponse(bytes: Uint8Array): ReceivedResponse {
     if (!cursor.isLen) continue;
     const field = cursor.field;
     if (field === 1) versionInfo = cursor.text();
-    else if (field === 2) resources.push(new WireResource(resourceNameIn(bytes, cursor.from, cursor.to), '', bytes, cursor.from, cursor.to));
+    else if (field === 2) resources.push(new WireResource(resourceNameOfAny(bytes, cursor.from, cursor.to, nameAt), '', bytes, cursor.from, cursor.to));
     else if (field === 4) typeUrl = canonicalTypeUrl(cursor.text());
     else if (field === 5) nonce = cursor.text();
     else if (field === 6) controlPlane = controlPlaneId(bytes, cursor.from, cursor.to);

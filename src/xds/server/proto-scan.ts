@@ -157,11 +157,17 @@ export function stringFieldOf(bytes: Uint8Array, field: number): string | undefi
 /**
  * Every xDS resource Trellis serves (Cluster, ClusterLoadAssignment, Listener,
  * RouteConfiguration, ScopedRouteConfiguration, Secret) keeps its name in field 1, so a SotW
- * resource's name can be read from its Any without decoding it (or copying anything).
+ * resource's name can be read from its Any without decoding it (or copying anything). `read`
+ * turns the name's bytes into the string (the ADS client's interns them).
  */
-export function resourceNameOfAny(any: Uint8Array, start = 0, end = any.length): string {
+export function resourceNameOfAny(any: Uint8Array, start = 0, end = any.length, read: (bytes: Uint8Array, from: number, to: number) => string = textAt): string {
   const cursor = new FieldCursor(any, start, end);
-  while (cursor.next()) if (cursor.field === 2 && cursor.isLen) return stringFieldIn(any, cursor.from, cursor.to, 1) ?? '';
+  while (cursor.next()) {
+    if (cursor.field !== 2 || !cursor.isLen) continue;
+    const resource = new FieldCursor(any, cursor.from, cursor.to);
+    while (resource.next()) if (resource.field === 1 && resource.isLen) return read(any, resource.from, resource.to);
+    return '';
+  }
   return '';
 }
 

@@ -58,7 +58,7 @@ describe.each(['sotw', 'delta'] as const)('ADS client (%s)', (mode) => {
   it('tells handled-response listeners each type after applying it, until stopped', async () => {
     running = await startServer(snapshotOf(mesh));
     const client = open(running, mode);
-    const seen: string[] = [];
+    const seen: (string | undefined)[] = [];
     let heldAtCall = -1;
     const stop = client.onHandled((typeUrl) => {
       seen.push(typeUrl);
