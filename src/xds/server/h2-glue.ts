@@ -199,9 +199,13 @@ export function createH2GrpcServer(handlers: GlueHandlers, options: GrpcServerOp
     else serveCsds(call, method.unary);
   });
 
-  /** Feeds each message of the request body to `onMessage`; a bad frame ends the call. */
+  /**
+   * Feeds each message of the request body to `onMessage`; a bad frame ends the call. Messages
+   * are transient (grpc-framing.ts): requests are decoded and handled before `onMessage` returns,
+   * and what a stream keeps of them is copied (strings, or the copied names of a SotW request).
+   */
   function readMessages(call: Call, onMessage: (bytes: Buffer) => void): void {
-    const read = grpcMessageReader(onMessage, MAX_REQUEST_BYTES);
+    const read = grpcMessageReader(onMessage, { maxMessageBytes: MAX_REQUEST_BYTES, transient: true });
     call.stream.on('data', (chunk: Buffer) => {
       try {
         read(chunk);

@@ -77,6 +77,42 @@ export class FieldCursor {
     return false;
   }
 
+  /**
+   * Moves over every directly following field with the same one-byte tag as the current
+   * length-delimited one (a repeated string written in a row), leaving the cursor on the last of
+   * them. A SotW ACK repeats its subscription, thousands of names, and this tight loop walks them
+   * about twice as fast as `next()` per name. Throws RangeError as `next()` does, and on a length
+   * of 256 MiB or more.
+   */
+  skipRepeats(): void {
+    const { bytes, limit } = this;
+    const tag = bytes[this.start] ?? 0;
+    if (this.wire !== WIRE_LEN || tag >= 0x80) return;
+    let pos = this.pos;
+    while (pos < limit && bytes[pos] === tag) {
+      const start = pos;
+      pos += 1;
+      let length = 0;
+      let shift = 0;
+      for (;;) {
+        if (pos >= limit) throw new RangeError('truncated varint');
+        const byte = bytes[pos++] ?? 0;
+        length |= (byte & 0x7f) << shift;
+        if ((byte & 0x80) === 0) break;
+        shift += 7;
+        // Four length bytes reach 256 MiB, four times any message a reader accepts.
+        if (shift > 21) throw new RangeError(`field ${this.field} is longer than 256 MiB`);
+      }
+      const to = pos + length;
+      if (to > limit) throw new RangeError(`field ${this.field} runs past the end of the message`);
+      this.start = start;
+      this.from = pos;
+      this.to = to;
+      pos = to;
+    }
+    this.pos = pos;
+  }
+
   /** True when the current field is length-delimited. */
   get isLen(): boolean {
     return this.wire === WIRE_LEN;

@@ -19,7 +19,10 @@ export interface RequestNode {
   readonly raw: Record<string, unknown>;
 }
 
-/** A state-of-the-world DiscoveryRequest. */
+/**
+ * A state-of-the-world DiscoveryRequest. `resourceNames` and `namesWire` may read the message's
+ * bytes, which the transport reuses once the request is handled: copy what is kept.
+ */
 export interface SotwRequest {
   readonly kind: 'sotw';
   readonly versionInfo: string;
@@ -210,6 +213,7 @@ export function decodeSotwRequest(bytes: Uint8Array): SotwRequest | MalformedReq
         if (!cursor.isLen) throw new WireError('resource_names is not length-delimited');
         if (namesFrom < 0) namesFrom = cursor.start;
         else if (namesTo !== cursor.start) contiguous = false;
+        cursor.skipRepeats();
         namesTo = cursor.to;
       } else if (field === 1) versionInfo = text(cursor, 'version_info');
       else if (field === 2) nodeBytes = message(cursor, 'node');

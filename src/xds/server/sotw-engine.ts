@@ -187,7 +187,7 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
     }
     // Most requests are ACKs repeating the last list: nothing to decode, normalize or compare.
     if (request.namesWire !== undefined && state.rawNamesWire !== undefined && Buffer.compare(request.namesWire, state.rawNamesWire) === 0) return;
-    // A copy: the request's bytes may be a view of a much larger transport buffer.
+    // A copy: the request's bytes are a view of a transport buffer, often larger, and reused once handled.
     state.rawNamesWire = request.namesWire === undefined ? undefined : Buffer.from(request.namesWire);
     if (sameList(state.rawNames, request.resourceNames)) return;
     state.rawNames = request.resourceNames;

@@ -46,6 +46,51 @@ describe('grpcMessageReader', () => {
     );
   });
 
+  it('transient readers join split messages in one shared buffer, and interleaved readers keep their own partial messages', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 6 }),
+        fc.nat({ max: 40 }),
+        (first, second, step) => {
+          const bodies = [frames(first), frames(second)];
+          const got: string[][] = [[], []];
+          const joined = new Set<ArrayBufferLike>();
+          const readers = bodies.map((_, i) =>
+            grpcMessageReader(
+              (m) => {
+                got[i]?.push(m.toString('hex'));
+                if (!bodies.some((body) => body.buffer === m.buffer)) joined.add(m.buffer);
+              },
+              { transient: true },
+            ),
+          );
+          // Both bodies in small alternating chunks: every message of either one is split.
+          const size = 1 + step;
+          for (let from = 0; from < Math.max(...bodies.map((b) => b.length)); from += size) {
+            bodies.forEach((body, i) => {
+              if (from < body.length) readers[i]?.(body.subarray(from, from + size));
+            });
+          }
+          expect(got[0]).toEqual(first.map((m) => Buffer.from(m).toString('hex')));
+          expect(got[1]).toEqual(second.map((m) => Buffer.from(m).toString('hex')));
+          // Every joined message of both readers was in the same (shared) buffer.
+          if (size < 6) expect(joined.size).toBe(1);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('messages of a default reader stay intact after later reads (they may be kept)', () => {
+    const messages = [Buffer.alloc(100, 1), Buffer.alloc(100, 2), Buffer.alloc(100, 3)];
+    const body = frames(messages);
+    const kept: Buffer[] = [];
+    const read = grpcMessageReader((m) => kept.push(m));
+    for (let from = 0; from < body.length; from += 7) read(body.subarray(from, from + 7));
+    expect(kept.map((m) => m.toString('hex'))).toEqual(messages.map((m) => m.toString('hex')));
+  });
+
   it('refuses a compressed message', () => {
     const read = grpcMessageReader(() => undefined);
     expect(() => read(Buffer.from([1, 0, 0, 0, 1, 7]))).toThrow(/compressed/);

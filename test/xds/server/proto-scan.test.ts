@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeAny, encodeMessage } from '../../../src/xds/proto/codec.ts';
-import { anyValueOf, edsNameOfCluster, resourceNameOfAny, scanFields, splitAny, stringFieldOf, utf8 } from '../../../src/xds/server/proto-scan.ts';
+import { anyValueOf, edsNameOfCluster, FieldCursor, resourceNameOfAny, scanFields, splitAny, stringFieldOf, utf8 } from '../../../src/xds/server/proto-scan.ts';
 
 const LISTENER = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 
@@ -60,5 +60,53 @@ describe('proto-scan', () => {
     }
     expect(() => scanFields(Uint8Array.from([0x0b]), () => undefined)).toThrow(/wire type 3/);
     expect(() => scanFields(Uint8Array.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), () => undefined)).toThrow(RangeError);
+  });
+
+  it('skipRepeats lands where next() would after the same run of repeated fields, and checks every length', () => {
+    // A DiscoveryRequest: runs of resource_names (field 3) between other fields; names up to 300
+    // bytes so some lengths take two varint bytes.
+    const part = fc.oneof(
+      fc.record({ names: fc.array(fc.string({ unit: 'grapheme', maxLength: 300 }), { minLength: 1, maxLength: 30 }) }),
+      fc.record({ nonce: fc.string({ maxLength: 20 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 6 }), (parts) => {
+        const bytes = Buffer.concat(parts.map((p) => encodeMessage('envoy.service.discovery.v3.DiscoveryRequest', 'names' in p ? { resource_names: p.names } : { response_nonce: p.nonce })));
+        // Each field's end offset as next() sees it, and as a walk that skips runs of field 3 sees it.
+        const plain: number[] = [];
+        const walk = new FieldCursor(bytes);
+        while (walk.next()) plain.push(walk.to);
+        const skipping: number[] = [];
+        const skip = new FieldCursor(bytes);
+        while (skip.next()) {
+          if (skip.field === 3) skip.skipRepeats();
+          skipping.push(skip.to);
+        }
+        expect(skipping.every((to) => plain.includes(to))).toBe(true);
+        expect(skipping.at(-1)).toBe(plain.at(-1));
+        // Names runs collapse to one stop each; other fields keep theirs.
+        expect(skipping.length).toBeLessThanOrEqual(plain.length);
+        for (let cut = 1; cut < bytes.length; cut += Math.max(1, Math.floor(bytes.length / 40))) {
+          const truncated = bytes.subarray(0, cut);
+          const viaNext = (): void => {
+            const c = new FieldCursor(truncated);
+            while (c.next());
+          };
+          const viaSkip = (): void => {
+            const c = new FieldCursor(truncated);
+            while (c.next()) if (c.field === 3) c.skipRepeats();
+          };
+          let nextThrew = false;
+          try {
+            viaNext();
+          } catch {
+            nextThrew = true;
+          }
+          if (nextThrew) expect(viaSkip).toThrow(RangeError);
+          else expect(viaSkip).not.toThrow();
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -200,6 +200,38 @@ describe('SotW ADS', () => {
     expect(await s.quiet(QUIET_MS)).toEqual([]);
   });
 
+  it('keeps the subscriptions of streams apart when their large ACKs arrive split and interleaved', async () => {
+    // ~90 KB of names per request: every request spans several HTTP/2 frames, and the server
+    // joins them in one buffer shared by all streams (grpc-framing.ts).
+    const many = (prefix: string): string[] => Array.from({ length: 1500 }, (_, i) => `${prefix}-${i}-outbound|8080||service-${i}.namespace.svc.cluster.local`);
+    const one = [...many('one'), 'a'];
+    const two = [...many('two'), 'b'];
+    const r = await start();
+    const [s1, s2] = [open(r), open(r)];
+    s1.send({ node: NODE, type_url: TypeUrl.ClusterLoadAssignment, resource_names: one });
+    s2.send({ node: { ...NODE, id: 'node-2' }, type_url: TypeUrl.ClusterLoadAssignment, resource_names: two });
+    let [r1, r2] = [await s1.next(3000), await s2.next(3000)];
+    expect([names(r1), names(r2)]).toEqual([['a'], ['b']]);
+    for (let round = 0; round < 3; round += 1) {
+      ack(s1, r1, one);
+      ack(s2, r2, two);
+      r.source.set(snapshotOf(basicMesh({ clas: [cla('a', [round + 10]), cla('b', [round + 20])] })));
+      [r1, r2] = [await s1.next(3000), await s2.next(3000)];
+      expect([names(r1), names(r2)]).toEqual([['a'], ['b']]);
+    }
+    ack(s1, r1, one);
+    ack(s2, r2, two);
+    expect(await s1.quiet(QUIET_MS)).toEqual([]);
+    expect(await s2.quiet(0)).toEqual([]);
+    const status = new Map(r.server.status().map((p) => [p.nodeId, p.types.EDS] as const));
+    expect(status.get('node-1')).toMatchObject({ subscribed: 1501, awaitingAck: false, versionAcked: r1.versionInfo });
+    expect(status.get('node-2')).toMatchObject({ subscribed: 1501, awaitingAck: false, versionAcked: r2.versionInfo });
+    // The subscription each stream keeps is its own list: switching one stream to 'b' sends it 'b'.
+    s1.send({ type_url: TypeUrl.ClusterLoadAssignment, version_info: r1.versionInfo, response_nonce: r1.nonce, resource_names: [...many('one'), 'b'] });
+    expect(names(await s1.next(3000))).toEqual(['b']);
+    expect(await s2.quiet(QUIET_MS)).toEqual([]);
+  });
+
   it('does not resend on reconnect when the client already holds the current version', async () => {
     const r = await start();
     const s1 = open(r);
