@@ -175,8 +175,10 @@ export function createSotwEngine(options: SotwEngineOptions): StreamEngine<SotwR
     }
     // ACK/NACK only for the latest nonce; a stale nonce still carries a valid subscription.
     if (state.sent && state.inFlight && request.responseNonce === state.sent.nonce) {
+      // Not marked dirty: news that came while this response was in flight (a snapshot, a forced
+      // EDS resend, types held behind this one) left their states dirty, and the session pumps
+      // after every request. An ACK with nothing new then costs no pump at all.
       state.inFlight = false;
-      markDirty(state);
       if (request.errorDetail) {
         const { code, message } = request.errorDetail;
         state.nack = { version: state.sent.prepared.version, code, message, at: new Date().toISOString(), prepared: state.sent.prepared };
