@@ -2,16 +2,17 @@
  * Endpoint-change convergence over real ADS streams. Trellis runs in this process (its CPU and
  * RSS are this process's); a load generator in separate processes opens P sidecar-like streams
  * spread over services (several per service, so proxies share snapshots). After every stream
- * holds its initial config, one endpoint's weight is changed K times through the HTTP API, and
- * each time we measure until every stream has ACKed the new EDS content. The same streams are
- * then fed the same bytes by the floor server (bench/lib/floor-server.ts) and the same K pushes
- * are measured, so the figures are quoted against what this machine's clients can do at all.
+ * holds its initial config, one endpoint's weight is changed K times through the HTTP API (after
+ * WARM_UP_CHANGES unmeasured ones), and each time we measure until every stream has ACKed the new
+ * EDS content. The same streams are then fed the same bytes by the floor server
+ * (bench/lib/floor-server.ts) and the same pushes are measured, so the figures are quoted against
+ * what this machine's clients can do at all.
  */
 import { join } from 'node:path';
 import { outboundClusterName } from '../../src/model/names.ts';
 import { serviceKey } from '../../src/registry/types.ts';
 import type { ClientNode } from '../../src/xds/client/ads-client.ts';
-import { measureEndpointChanges } from '../lib/change-runs.ts';
+import { measureEndpointChanges, WARM_UP_CHANGES } from '../lib/change-runs.ts';
 import { endpointsOf, startFloorServer } from '../lib/floor-server.ts';
 import { startLoadFleet } from '../lib/load-fleet.ts';
 import { sidecarClientNode, type ResourceDump } from '../lib/load-protocol.ts';
@@ -87,7 +88,7 @@ async function runMode(mode: 'sotw' | 'delta', services: number, streams: number
       const profile = options.profileDir === undefined ? undefined : await profileSection();
       const cpuBefore = process.cpuUsage();
       const loadBefore = await fleet.usage();
-      const run = await measureEndpointChanges(fleet, cluster, changes, CHANGE_TIMEOUT_MS, (i) => trellis.register({ ...target, weight: 10 + i }));
+      const run = await measureEndpointChanges(fleet, cluster, changes, CHANGE_TIMEOUT_MS, (i) => trellis.register({ ...target, weight: 10 + (i % 100) }), WARM_UP_CHANGES);
       const serverCpu = cpuSeconds(cpuBefore, process.cpuUsage());
       if (profile && options.profileDir !== undefined) {
         say(`profile: ${await profile.stop(join(options.profileDir, `endpoint-convergence-${mode}-${services}x${streams}.cpuprofile`))}`);
@@ -109,8 +110,9 @@ async function runMode(mode: 'sotw' | 'delta', services: number, streams: number
         info('endpoint change → all streams ACKed, p99', all.p99, 'ms'),
         info('endpoint change → all streams ACKed, max', all.max, 'ms'),
         info('endpoint change → one stream ACKed, p50', summary(run.perStream).p50, 'ms'),
-        info('server CPU per endpoint change', serverCpu / changes, 's'),
-        info('load generator CPU per endpoint change', loadCpu / changes, 's'),
+        info(`the ${WARM_UP_CHANGES} warm-up changes before them (not in p50/p99), max`, run.warmUpMax, 'ms'),
+        info('server CPU per endpoint change', serverCpu / (changes + WARM_UP_CHANGES), 's'),
+        info('load generator CPU per endpoint change', loadCpu / (changes + WARM_UP_CHANGES), 's'),
         info('server RSS after changes', rss / 2 ** 20, 'MiB'),
         info('streams that missed a change', run.missing, 'count'),
       );
@@ -126,10 +128,17 @@ async function runMode(mode: 'sotw' | 'delta', services: number, streams: number
       const states = [endpointsOf(dumpAfter), endpointsOf(dumpBefore)];
       const serverSide: number[] = [];
       const loadBefore = await fleet.usage();
-      const run = await measureEndpointChanges(fleet, cluster, changes, CHANGE_TIMEOUT_MS, async (i) => {
-        const pushed = await floor.push(states[i % 2] ?? [], CHANGE_TIMEOUT_MS);
-        serverSide.push(pushed.allAckedAt - pushed.startedAt);
-      });
+      const run = await measureEndpointChanges(
+        fleet,
+        cluster,
+        changes,
+        CHANGE_TIMEOUT_MS,
+        async (i) => {
+          const pushed = await floor.push(states[i % 2] ?? [], CHANGE_TIMEOUT_MS);
+          if (i >= WARM_UP_CHANGES) serverSide.push(pushed.allAckedAt - pushed.startedAt);
+        },
+        WARM_UP_CHANGES,
+      );
       const loadCpu = (await fleet.usage()).cpuSeconds - loadBefore.cpuSeconds;
       const floorAll = summary(run.allAcked);
       say(`floor p50 ${floorAll.p50.toFixed(1)} ms, p99 ${floorAll.p99.toFixed(1)} ms`);
@@ -139,7 +148,8 @@ async function runMode(mode: 'sotw' | 'delta', services: number, streams: number
         info('floor: push → all streams ACKed, p50', floorAll.p50, 'ms'),
         info('floor: push → all streams ACKed, p99', floorAll.p99, 'ms'),
         info('floor: push → all ACKs seen by server, p50', summary(serverSide).p50, 'ms'),
-        info('floor: load generator CPU per push', loadCpu / changes, 's'),
+        info(`floor: the ${WARM_UP_CHANGES} warm-up pushes before them, max`, run.warmUpMax, 'ms'),
+        info('floor: load generator CPU per push', loadCpu / (changes + WARM_UP_CHANGES), 's'),
         info('Trellis / floor, p50', trellisP50 / floorAll.p50, 'x'),
         info('Trellis / floor, p99', trellisP99 / floorAll.p99, 'x'),
       );
@@ -148,6 +158,7 @@ async function runMode(mode: 'sotw' | 'delta', services: number, streams: number
     } finally {
       await floor.close();
     }
+    notes.push(`${changes} changes measured after ${WARM_UP_CHANGES} unmeasured ones (change-runs.ts), on Trellis and on the floor alike`);
     return { name: 'endpoint-convergence', sizes: { services, endpointsPerService: ENDPOINTS_PER_SERVICE, streams, changes, mode, processes: fleet.size }, metrics, notes };
   } finally {
     await fleet.close();
