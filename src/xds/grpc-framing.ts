@@ -41,9 +41,10 @@ export interface MessageReaderOptions {
 
 /**
  * The buffer transient readers join messages in. Every new buffer is memory outside V8's heap,
- * and V8 runs a full mark-compact whenever enough of that has been allocated: SotW ACKs of a
- * 1,000-name subscription are 40 KB each, and with a buffer per ACK the server ran a full GC
- * every few endpoint changes at 200 streams (4 in 40 changes; none with this buffer).
+ * and V8 starts a full mark-compact whenever enough of that has been allocated: SotW ACKs of a
+ * 1,000-name subscription are 40 KB each, and with a buffer per ACK the server ran 4 full GCs in
+ * 40 endpoint changes at 200 streams, none in the same run with this buffer. (The socket reads
+ * that carry the ACKs are such memory too, and still start some: --trace-incremental-marking.)
  */
 let sharedJoin = Buffer.allocUnsafeSlow(64 * 1024);
 /** Larger messages are joined in their own buffer, so one huge request is not held forever. */
