@@ -29,9 +29,9 @@ export const WARM_UP_CHANGES = 30;
  * `warmUp + count` times: arms every stream on `cluster`'s endpoints, applies `change(i)`, and
  * collects the time each stream ACKed a new copy; the first `warmUp` changes are not recorded
  * (WARM_UP_CHANGES). Changes never overlap (a short pause between them lets trailing work and
- * socket flushes settle), and the load generators empty their young generation before each one: their GC pauses, which no Envoy has,
- * set the P = 1k p99 (changes of 100 that took twice the p50 had a generator's GC inside). The
- * server's own GC stays inside the measurement.
+ * socket flushes settle), and the load generators empty their young generation before each one:
+ * their GC pauses, which no Envoy has, set the P = 1k p99 (changes of 100 that took twice the p50
+ * had a generator's GC inside). The server's own GC stays inside the measurement.
  */
 export async function measureEndpointChanges(
   fleet: LoadFleet,
