@@ -43,8 +43,7 @@ export interface MessageReaderOptions {
  * The buffer transient readers join messages in. Every new buffer is memory outside V8's heap,
  * and V8 starts a full mark-compact whenever enough of that has been allocated: SotW ACKs of a
  * 1,000-name subscription are 40 KB each, and with a buffer per ACK the server ran 4 full GCs in
- * 40 endpoint changes at 200 streams, none in the same run with this buffer. (The socket reads
- * that carry the ACKs are such memory too, and still start some: --trace-incremental-marking.)
+ * 40 endpoint changes at 200 streams, none in the same run with this buffer.
  */
 let sharedJoin = Buffer.allocUnsafeSlow(64 * 1024);
 /** Larger messages are joined in their own buffer, so one huge request is not held forever. */
@@ -72,7 +71,12 @@ function join(chunks: readonly Buffer[], total: number, shared: boolean): Buffer
 export function grpcMessageReader(onMessage: (message: Buffer) => void, options: MessageReaderOptions = {}): (chunk: Buffer) => void {
   const maxMessageBytes = options.maxMessageBytes ?? Infinity;
   const transient = options.transient === true;
-  let chunks: Buffer[] = [];
+  // One list per reader, emptied in place. A list per message was pretenured by V8 (its lists
+  // outlive a scavenge while a message's frames arrive), and a dropped list in the old generation
+  // still holds its chunks for every scavenge until a full GC: the socket buffers they view then
+  // lived until one. At 200 streams with 40 KB ACKs that was 12 full GCs in 100 changes and 26 ms
+  // of server CPU per change; 0 and 16 ms with this list, as with --no-allocation-site-pretenuring.
+  const chunks: Buffer[] = [];
   let buffered = 0;
   /** Bytes needed before the next message can be cut: its prefix, then prefix + body. */
   let need = 5;
@@ -103,7 +107,7 @@ export function grpcMessageReader(onMessage: (message: Buffer) => void, options:
       if (buffered < need) return;
       chunk = join(chunks, buffered, transient);
       joinedShared = chunk.buffer === sharedJoin.buffer;
-      chunks = [];
+      chunks.length = 0;
       buffered = 0;
     }
     let pos: number;
