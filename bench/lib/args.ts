@@ -101,7 +101,7 @@ export const USAGE = `usage: npm run bench -- [scenario...] [options]
   --streams P     ADS streams opened by the load generator
   --quick         reduced sizes, finishes in under 3 minutes
   --mode M        sotw | delta | both (endpoint-convergence; default both)
-  --changes K     endpoint changes measured (default 20)
+  --changes K     changes measured (default 100; broadcast 20)
   --processes C   load generator processes (default 2)
   --no-pin        do not pin server and load generators to different cores
   --out DIR       where results go (default bench/results)
