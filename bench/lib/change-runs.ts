@@ -26,6 +26,15 @@ export interface ChangeRun {
 export const WARM_UP_CHANGES = 30;
 
 /**
+ * The endpoint weight change `i` registers: the API takes 1-128, and consecutive changes, or
+ * changes 50 apart (a service revisited in a round of 50), always differ. `offset` starts a
+ * later phase elsewhere in the cycle.
+ */
+export function weightForChange(i: number, offset = 0): number {
+  return 1 + ((9 + offset + i) % 128);
+}
+
+/**
  * `warmUp + count` times: arms every stream on `cluster`'s endpoints, applies `change(i)`, and
  * collects the time each stream ACKed a new copy; the first `warmUp` changes are not recorded
  * (WARM_UP_CHANGES). Changes never overlap (a short pause between them lets trailing work and

@@ -11,7 +11,7 @@
  * against the floor server (bench/lib/floor-server.ts) fed the same bytes.
  */
 import { join } from 'node:path';
-import { measureEndpointChanges, WARM_UP_CHANGES, type ChangeRun } from '../lib/change-runs.ts';
+import { measureEndpointChanges, WARM_UP_CHANGES, weightForChange, type ChangeRun } from '../lib/change-runs.ts';
 import { endpointsOf, startFloorServer } from '../lib/floor-server.ts';
 import { startLoadFleet } from '../lib/load-fleet.ts';
 import type { ResourceDump } from '../lib/load-protocol.ts';
@@ -112,7 +112,7 @@ export async function runStorm(streams: number, fanOut: FanOut, options: Scenari
       );
       if (fanOut !== 'all') {
         dumpBefore = await fleet.dump();
-        const { run, cpuPerChange: eventCpu } = await measuredChanges('endpoint-events', (i) => trellis.register({ ...dependency.instance, weight: 10 + (i % 100) }));
+        const { run, cpuPerChange: eventCpu } = await measuredChanges('endpoint-events', (i) => trellis.register({ ...dependency.instance, weight: weightForChange(i) }));
         dumpAfter = await fleet.dump();
         const all = summary(run.allAcked);
         say(`endpoint event → all ${streams} streams ACKed: p50 ${all.p50.toFixed(1)} ms, p99 ${all.p99.toFixed(1)} ms`);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { outboundClusterName } from '../../src/model/names.ts';
 import { serviceKey } from '../../src/registry/types.ts';
 import type { ClientNode } from '../../src/xds/client/ads-client.ts';
-import { measureEndpointChanges, WARM_UP_CHANGES } from '../lib/change-runs.ts';
+import { measureEndpointChanges, WARM_UP_CHANGES, weightForChange } from '../lib/change-runs.ts';
 import { endpointsOf, startFloorServer } from '../lib/floor-server.ts';
 import { startLoadFleet } from '../lib/load-fleet.ts';
 import { sidecarClientNode, type ResourceDump } from '../lib/load-protocol.ts';
@@ -88,7 +88,7 @@ async function runMode(mode: 'sotw' | 'delta', services: number, streams: number
       const profile = options.profileDir === undefined ? undefined : await profileSection();
       const cpuBefore = process.cpuUsage();
       const loadBefore = await fleet.usage();
-      const run = await measureEndpointChanges(fleet, cluster, changes, CHANGE_TIMEOUT_MS, (i) => trellis.register({ ...target, weight: 10 + (i % 100) }), WARM_UP_CHANGES);
+      const run = await measureEndpointChanges(fleet, cluster, changes, CHANGE_TIMEOUT_MS, (i) => trellis.register({ ...target, weight: weightForChange(i) }), WARM_UP_CHANGES);
       const serverCpu = cpuSeconds(cpuBefore, process.cpuUsage());
       if (profile && options.profileDir !== undefined) {
         say(`profile: ${await profile.stop(join(options.profileDir, `endpoint-convergence-${mode}-${services}x${streams}.cpuprofile`))}`);

@@ -7,7 +7,7 @@
  * stream ACKed it; changes follow each other at once, so slow streams fall ever further behind.
  * Target: the healthy streams' p99 within 10 % of the baseline's.
  */
-import { WARM_UP_CHANGES } from '../lib/change-runs.ts';
+import { WARM_UP_CHANGES, weightForChange } from '../lib/change-runs.ts';
 import { startLoadFleet, type LoadFleet } from '../lib/load-fleet.ts';
 import type { ClientNode } from '../../src/xds/client/ads-client.ts';
 import type { StreamBehaviour } from '../lib/load-protocol.ts';
@@ -51,7 +51,7 @@ interface Phase {
   readonly serverCpu: number;
 }
 
-async function runPhase(firstInstances: ReadonlyMap<string, Record<string, unknown>>, fleet: LoadFleet, trellis: BenchTrellis, nodes: readonly ClientNode[], behaviours: readonly StreamBehaviour[], mode: 'sotw' | 'delta', changes: number, weightBase: number): Promise<Phase> {
+async function runPhase(firstInstances: ReadonlyMap<string, Record<string, unknown>>, fleet: LoadFleet, trellis: BenchTrellis, nodes: readonly ClientNode[], behaviours: readonly StreamBehaviour[], mode: 'sotw' | 'delta', changes: number, weightOffset: number): Promise<Phase> {
   const targets = Array.from({ length: FAN_OUT }, (_, i) => i);
   await fleet.connectMixed(trellis.xdsAddress, mode, nodes, { behaviours, slowDelayMs: SLOW_APPLY_DELAY_MS }, CONNECT_TIMEOUT_MS);
   const allHealthy: number[] = [];
@@ -63,8 +63,7 @@ async function runPhase(firstInstances: ReadonlyMap<string, Record<string, unkno
     const base = firstInstances.get(serviceName(index)) ?? {};
     await fleet.armResource(i, { typeUrl: TypeUrl.ClusterLoadAssignment, name: clusterOf(index, NAMESPACES), expect: 'changed', healthyOnly: true, timeoutMs: CHANGE_TIMEOUT_MS });
     const startedAt = epochMs();
-    // The API takes weights 1-128; a service's consecutive weights (50 changes apart) still differ.
-    await trellis.register({ ...base, weight: 1 + ((weightBase + i) % 128) });
+    await trellis.register({ ...base, weight: weightForChange(i, weightOffset) });
     const result = await fleet.collect(i);
     // The first changes of a phase warm up (JIT, buffers) and are not counted.
     if (i < WARM_UP) {
@@ -107,7 +106,7 @@ async function runSlowClients(mode: 'sotw' | 'delta', services: number, streams:
       ];
       const results = new Map<string, Phase>();
       for (const [p, [label, behaviour]] of phases.entries()) {
-        const phase = await runPhase(firstInstances, fleet, trellis, nodes, mixedBehaviours(streams, BAD_SHARE, behaviour), mode, changes, 10 + p * (changes + WARM_UP + 1));
+        const phase = await runPhase(firstInstances, fleet, trellis, nodes, mixedBehaviours(streams, BAD_SHARE, behaviour), mode, changes, p * (changes + WARM_UP + 1));
         results.set(label, phase);
         const all = summary(phase.allHealthy);
         say(`${label}: healthy p50 ${all.p50.toFixed(1)} ms, p99 ${all.p99.toFixed(1)} ms, missing ${phase.missing}`);

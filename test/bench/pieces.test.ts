@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../../bench/lib/args.ts';
 import { optionsOnly } from '../../bench/lib/scenario-process.ts';
 import { calibrationMs } from '../../bench/lib/calibration.ts';
+import { weightForChange } from '../../bench/lib/change-runs.ts';
 import { generateInstances, generateRegistrySnapshot } from '../../bench/lib/mesh-generator.ts';
 import { atMost, toMarkdown } from '../../bench/lib/report.ts';
 import { median, percentile, summary } from '../../bench/lib/stats.ts';
@@ -144,5 +145,19 @@ describe('convergence nodes', () => {
     expect([...services.values()].every((n) => n === 4)).toBe(true);
     expect(services.has('svc-00980')).toBe(true);
     expect(new Set(nodes.map((n) => n.id)).size).toBe(200);
+  });
+});
+
+describe('weightForChange', () => {
+  it('stays within the API\'s 1-128 and changes between consecutive changes and a round of 50 apart', () => {
+    for (const offset of [0, 131, 262, 1000]) {
+      for (let i = 0; i < 400; i += 1) {
+        const weight = weightForChange(i, offset);
+        expect(weight).toBeGreaterThanOrEqual(1);
+        expect(weight).toBeLessThanOrEqual(128);
+        expect(weightForChange(i + 1, offset)).not.toBe(weight);
+        expect(weightForChange(i + 50, offset)).not.toBe(weight);
+      }
+    }
   });
 });

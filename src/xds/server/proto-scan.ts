@@ -178,10 +178,13 @@ export function anyValueOf(any: Uint8Array): Uint8Array {
   return any.subarray(0, 0);
 }
 
-/** The first string field numbered `field` in `bytes[start, end)`, or undefined. */
-function stringFieldIn(bytes: Uint8Array, start: number, end: number, field: number): string | undefined {
+/** Turns `bytes[from, to)` into a string (UTF-8 text by default; the ADS client interns). */
+type ReadText = (bytes: Uint8Array, from: number, to: number) => string;
+
+/** The first string field numbered `field` in `bytes[start, end)`, read by `read`, or undefined. */
+function stringFieldIn(bytes: Uint8Array, start: number, end: number, field: number, read: ReadText = textAt): string | undefined {
   const cursor = new FieldCursor(bytes, start, end);
-  while (cursor.next()) if (cursor.field === field && cursor.isLen) return cursor.text();
+  while (cursor.next()) if (cursor.field === field && cursor.isLen) return read(bytes, cursor.from, cursor.to);
   return undefined;
 }
 
@@ -196,14 +199,9 @@ export function stringFieldOf(bytes: Uint8Array, field: number): string | undefi
  * resource's name can be read from its Any without decoding it (or copying anything). `read`
  * turns the name's bytes into the string (the ADS client's interns them).
  */
-export function resourceNameOfAny(any: Uint8Array, start = 0, end = any.length, read: (bytes: Uint8Array, from: number, to: number) => string = textAt): string {
+export function resourceNameOfAny(any: Uint8Array, start = 0, end = any.length, read: ReadText = textAt): string {
   const cursor = new FieldCursor(any, start, end);
-  while (cursor.next()) {
-    if (cursor.field !== 2 || !cursor.isLen) continue;
-    const resource = new FieldCursor(any, cursor.from, cursor.to);
-    while (resource.next()) if (resource.field === 1 && resource.isLen) return read(any, resource.from, resource.to);
-    return '';
-  }
+  while (cursor.next()) if (cursor.field === 2 && cursor.isLen) return stringFieldIn(any, cursor.from, cursor.to, 1, read) ?? '';
   return '';
 }
 
